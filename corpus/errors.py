@@ -35,3 +35,11 @@ class ReviewFileError(ResistmineError):
     """A hand-edited review table cannot be read; it is reported and never overwritten."""
 
     exit_code = 5
+
+
+class ParseError(InputError):
+    """A file or response is not the format it claims: truncated, malformed, binary, or unsafe XML."""
+
+
+class UnsafeXMLError(ParseError):
+    """XML that declares entities or an internal DTD subset (billion laughs, external entities)."""
