@@ -1,0 +1,373 @@
+"""Bulk mining of PubMed baseline and update files: parse → NER + relations → store, one task per file.
+
+A file is the unit of work and of resumption. Inside a file the work streams in chunks of
+``chunk_size`` citations, so memory stays flat however large the file; the store records a file as
+done only after every chunk of it is saved, so a killed run resumes at the first unfinished file and
+never re-mines a finished one. A file interrupted half-way is mined again from its start: saving is an
+idempotent upsert keyed on PMID, version and extractor version, so that costs time but never a
+duplicate row.
+
+On one machine the files run one after the other in the flow process and spaCy's ``n_process``
+spreads each file's abstracts across cores. On a Dask cluster (``dask_address``, or ``workers`` for a
+``LocalCluster``) each file is a Prefect task on a Dask worker that returns plain, picklable records;
+the flow process alone writes the store, so SQLite never sees two writers.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from corpus.article import Article
+from corpus.errors import InputError
+
+if TYPE_CHECKING:
+    from pipeline.config import Settings
+
+DEFAULT_CHUNK_SIZE = 1_000
+SOURCE = "bulk"
+
+
+@dataclass(frozen=True)
+class FileChunk:
+    """Up to ``chunk_size`` consecutive records of one file with their extraction results (plain data)."""
+
+    file: str
+    articles: tuple[Article, ...]
+    deleted: tuple[str, ...]
+    results: tuple[Any, ...]  # extractors.api.ArticleResult
+
+    @property
+    def abstracts(self) -> int:
+        return sum(1 for article in self.articles if article.abstract)
+
+    @property
+    def triples(self) -> int:
+        return sum(len(result.triples) for result in self.results)
+
+    def save(self, store: Any) -> None:
+        """Write articles, results and deletions; every step is an idempotent upsert or delete."""
+        if self.articles:
+            store.upsert_articles(self.articles, source=f"{SOURCE}:{self.file}", query=None)
+        if self.results:
+            store.save_results(self.results)
+        if self.deleted:
+            store.delete_articles(self.deleted)
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What one file contributed: counts for the summary, and the chunks when a worker mined it."""
+
+    file: str
+    citations: int = 0
+    abstracts: int = 0
+    deleted: int = 0
+    triples: int = 0
+    seconds: float = 0.0
+    skipped: bool = False
+    chunks: tuple[FileChunk, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class BulkSummary:
+    files: tuple[FileOutcome, ...]
+    seconds: float
+    tables: tuple[str, ...] = ()
+    runner: str = "local"
+
+    @property
+    def mined(self) -> tuple[str, ...]:
+        return tuple(f.file for f in self.files if not f.skipped)
+
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        return tuple(f.file for f in self.files if f.skipped)
+
+    @property
+    def citations(self) -> int:
+        return sum(f.citations for f in self.files)
+
+    @property
+    def abstracts(self) -> int:
+        return sum(f.abstracts for f in self.files)
+
+    @property
+    def triples(self) -> int:
+        return sum(f.triples for f in self.files)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "runner": self.runner,
+            "files_mined": list(self.mined),
+            "files_skipped": list(self.skipped),
+            "citations": self.citations,
+            "abstracts": self.abstracts,
+            "triples": self.triples,
+            "seconds": round(self.seconds, 2),
+            "abstracts_per_second": round(self.abstracts / self.seconds, 1) if self.seconds else None,
+            "tables": list(self.tables),
+        }
+
+
+# ---------------------------------------------------------------------------------- plain functions
+
+
+def file_key(path: Path) -> str:
+    """How the store names a file: its base name (PubMed's file names are unique and stable)."""
+    return Path(path).name
+
+
+def check_files(files: Iterable[Path | str]) -> list[Path]:
+    paths = [Path(f) for f in files]
+    if not paths:
+        raise InputError("no input files given")
+    for path in paths:
+        if not path.is_file():
+            raise InputError(f"input file {path} does not exist")
+    names = [file_key(p) for p in paths]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputError(f"two input files share the name {duplicates[0]}; the store keys files by name")
+    return paths
+
+
+def _chunks(records: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def iter_file_chunks(path: Path | str, nlp: Any = None, n_process: int = 1, batch_size: int = 256,
+                     chunk_size: int = DEFAULT_CHUNK_SIZE, limit: int | None = None) -> Iterator[FileChunk]:
+    """Stream one file as chunks of parsed and mined records; ``limit`` stops after that many abstracts.
+
+    Only citations with an abstract go through the pipeline; the others are stored with no results.
+    """
+    from extractors.api import extract_articles, load_pipeline
+
+    from corpus.pubmed_xml import iter_pubmed_xml
+
+    nlp = nlp if nlp is not None else load_pipeline()
+    name = file_key(Path(path))
+    seen = 0
+    for batch in _chunks(iter_pubmed_xml(path), chunk_size):
+        articles = [r for r in batch if isinstance(r, Article)]
+        deleted = tuple(pmid for r in batch if not isinstance(r, Article) for pmid in _deleted_pmids(r))
+        if limit is not None:
+            kept: list[Article] = []
+            for article in articles:
+                if seen >= limit:
+                    break
+                kept.append(article)
+                seen += bool(article.abstract)
+            articles = kept
+        to_mine = [a for a in articles if a.abstract]
+        results = tuple(extract_articles(to_mine, nlp=nlp, n_process=n_process, batch_size=batch_size))
+        yield FileChunk(name, tuple(articles), deleted, results)
+        if limit is not None and seen >= limit:
+            return
+
+
+def _deleted_pmids(record: Any) -> tuple[str, ...]:
+    pmids = getattr(record, "pmids", None)
+    if pmids is not None:
+        return tuple(pmids)
+    pmid = getattr(record, "pmid", None)
+    return (pmid,) if pmid else ()
+
+
+def mine_file_into_store(path: Path, store: Any, nlp: Any = None, n_process: int = 1, batch_size: int = 256,
+                         chunk_size: int = DEFAULT_CHUNK_SIZE,
+                         progress: Callable[[str], None] | None = None) -> FileOutcome:
+    """Mine one file chunk by chunk into ``store``, then record it as done."""
+    start = time.perf_counter()
+    citations = abstracts = deleted = triples = 0
+    for number, chunk in enumerate(iter_file_chunks(path, nlp, n_process, batch_size, chunk_size), 1):
+        chunk.save(store)
+        citations += len(chunk.articles)
+        abstracts += chunk.abstracts
+        deleted += len(chunk.deleted)
+        triples += chunk.triples
+        if progress:
+            progress(f"saved {file_key(path)} chunk {number} ({citations} citations)")
+    outcome = FileOutcome(file_key(path), citations, abstracts, deleted, triples, time.perf_counter() - start)
+    _mark_done(store, outcome)
+    return outcome
+
+
+def mine_file(path: str, model: str | None = None, batch_size: int = 256,
+              chunk_size: int = DEFAULT_CHUNK_SIZE) -> FileOutcome:
+    """Mine one file into memory (on a Dask worker): the caller saves the chunks and marks the file done."""
+    from extractors.api import load_pipeline
+
+    start = time.perf_counter()
+    nlp = load_pipeline(model)  # cached per worker process
+    chunks = tuple(iter_file_chunks(path, nlp, 1, batch_size, chunk_size))
+    return FileOutcome(
+        file_key(Path(path)),
+        citations=sum(len(c.articles) for c in chunks),
+        abstracts=sum(c.abstracts for c in chunks),
+        deleted=sum(len(c.deleted) for c in chunks),
+        triples=sum(c.triples for c in chunks),
+        seconds=time.perf_counter() - start,
+        chunks=chunks,
+    )
+
+
+def save_outcome(store: Any, outcome: FileOutcome) -> FileOutcome:
+    """Store a worker's chunks, record the file as done, and drop the chunks from the returned record."""
+    for chunk in outcome.chunks:
+        chunk.save(store)
+    _mark_done(store, outcome)
+    return FileOutcome(outcome.file, outcome.citations, outcome.abstracts, outcome.deleted, outcome.triples,
+                       outcome.seconds)
+
+
+def _mark_done(store: Any, outcome: FileOutcome) -> None:
+    store.mark_file_done(outcome.file, citations=outcome.citations, deleted=outcome.deleted)
+
+
+def is_done(store: Any, path: Path) -> bool:
+    status = store.file_status(file_key(path))
+    return bool(status) and getattr(status, "done", status) is not False
+
+
+# ------------------------------------------------------------------------------------- Prefect + Dask
+
+
+@contextmanager
+def prefect_api_for_workers(need: bool) -> Iterator[None]:
+    """Give Dask workers the flow's Prefect API instead of one ephemeral server each.
+
+    Without ``PREFECT_API_URL`` every process that runs a task starts its own ephemeral server
+    (~15 s each, and a second SQLite writer on Prefect's database). We start one here and put its
+    URL into the settings context, which prefect-dask ships with every task to the workers. A
+    remote cluster cannot reach this 127.0.0.1 server: point ``PREFECT_API_URL`` at a real server.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if not need or PREFECT_API_URL.value():
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()
+    with temporary_settings({PREFECT_API_URL: server.api_url}):
+        yield
+
+
+def _task_runner(dask_address: str | None, workers: int | None) -> Any:
+    if dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=dask_address)
+    if workers:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(
+            cluster_class="distributed.LocalCluster",
+            cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
+                            "dashboard_address": None},
+        )
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    return ThreadPoolTaskRunner(max_workers=1)
+
+
+def _build_flow(runner: Any, progress: Callable[[str], None] | None) -> Any:
+    """The Prefect flow; its parameters are plain values (they are recorded by the Prefect API)."""
+    from prefect import flow, task
+    from prefect.cache_policies import NO_CACHE
+
+    mine_file_task = task(mine_file, name="mine-file", cache_policy=NO_CACHE, persist_result=False)
+    local_file_task = task(mine_file_into_store, name="mine-file-into-store", cache_policy=NO_CACHE,
+                           persist_result=False)
+    say = progress or (lambda _message: None)
+
+    @flow(name="bulk-mine", task_runner=runner, persist_result=False)
+    def bulk_mine(files: list[str], store_dir: str, model: str | None, n_process: int, batch_size: int,
+                  chunk_size: int, distributed: bool) -> list[FileOutcome]:
+        from corpus.store import CorpusStore
+
+        store = CorpusStore(store_dir)
+        outcomes: dict[str, FileOutcome] = {}
+        todo: list[Path] = []
+        for name in files:
+            path = Path(name)
+            if is_done(store, path):
+                outcomes[file_key(path)] = FileOutcome(file_key(path), skipped=True)
+                say(f"skipped {file_key(path)}: already mined")
+            else:
+                todo.append(path)
+        if distributed:
+            futures = [mine_file_task.submit(str(p), model, batch_size, chunk_size) for p in todo]
+            for future in futures:  # saved in submission order while the workers keep mining
+                outcome = save_outcome(store, future.result())
+                outcomes[outcome.file] = outcome
+                say(f"done {outcome.file}: {outcome.abstracts} abstracts, {outcome.triples} triples")
+        elif todo:
+            from extractors.api import load_pipeline
+
+            nlp = load_pipeline(model)
+            for path in todo:
+                outcome = local_file_task(path, store, nlp, n_process, batch_size, chunk_size, progress)
+                outcomes[outcome.file] = outcome
+                say(f"done {outcome.file}: {outcome.abstracts} abstracts, {outcome.triples} triples")
+        return [outcomes[file_key(Path(name))] for name in files]
+
+    return bulk_mine
+
+
+def run_bulk(files: Sequence[Path | str], settings: Settings, dask_address: str | None = None,
+             workers: int | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE, write_tables: bool = True,
+             progress: Callable[[str], None] | None = None) -> BulkSummary:
+    """Mine ``files`` into ``settings.store`` (resuming), then write the tables to ``settings.out``."""
+    from corpus.store import CorpusStore
+
+    if dask_address and workers:
+        raise InputError("give either --dask-address or --workers, not both")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers must be at least 1, not {workers}")
+    paths = check_files(files)
+    distributed = bool(dask_address or workers)
+    runner_name = "local"
+    if distributed:
+        runner_name = f"dask:{dask_address}" if dask_address else f"dask:LocalCluster({workers})"
+    start = time.perf_counter()
+    store = CorpusStore(settings.store)
+    with ExitStack() as stack:
+        stack.enter_context(store.lock())
+        stack.enter_context(prefect_api_for_workers(distributed))
+        flow = _build_flow(_task_runner(dask_address, workers), progress)
+        outcomes = flow([str(p.resolve()) for p in paths], str(settings.store), settings.model,
+                        settings.n_process, settings.batch_size, chunk_size, distributed)
+        tables: tuple[str, ...] = ()
+        if write_tables:
+            tables = write_bulk_tables(store, settings)
+    return BulkSummary(tuple(outcomes), time.perf_counter() - start, tables, runner_name)
+
+
+def write_bulk_tables(store: Any, settings: Settings) -> tuple[str, ...]:
+    """CSV tables (engineer E's writer) and their Parquet copies partitioned by year."""
+    from outputs.parquet import write_parquet_tables
+    from outputs.tables import write_tables
+
+    written = [str(p) for p in write_tables(store, settings.out)]
+    written += [str(p) for p in write_parquet_tables(settings.out)]
+    return tuple(written)
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1

@@ -1,0 +1,39 @@
+"""``resistmine bench``: throughput per stage and peak memory on PubMed XML, with reference points."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from pipeline.config import Settings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", nargs="+", metavar="FILE",
+                        help="PubMed/MEDLINE XML files (.xml or .xml.gz; default: the shared baseline sample)")
+    parser.add_argument("--limit", type=int, metavar="N", help="use at most N abstracts")
+    parser.add_argument("--processes", type=int, metavar="N",
+                        help="processes for the all-cores run (default: every core)")
+    parser.add_argument("--batch-size", type=int, default=256, help="nlp.pipe batch size (default 256)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from corpus.errors import InputError
+    from pipeline.bench import format_report, run_bench
+
+    if args.limit is not None and args.limit < 1:
+        raise InputError(f"--limit must be at least 1, not {args.limit}")
+
+    def progress(message: str) -> None:
+        if not args.json:
+            print(f"… {message}", file=sys.stderr, flush=True)
+
+    report = run_bench(args.corpus, limit=args.limit, model=settings.model, n_process=args.processes,
+                       batch_size=args.batch_size, progress=progress)
+    if args.json:
+        print(json.dumps(report.as_dict()))
+    else:
+        print(format_report(report))
+    return 0
