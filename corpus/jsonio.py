@@ -1,0 +1,66 @@
+"""JSON forms of the shared records, lossless: ``from_json(to_json(x)) == x`` for Article, Mention, Triple."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, fields
+from typing import Any
+
+from corpus.article import AbstractSection, Article, MeshHeading
+from extractors.mentions import Mention
+from extractors.triples import Triple
+
+
+def article_to_dict(article: Article) -> dict[str, Any]:
+    return asdict(article)
+
+
+def article_from_dict(data: dict[str, Any]) -> Article:
+    values = dict(data)
+    values["sections"] = tuple(AbstractSection(**s) for s in values.get("sections", ()))
+    values["mesh"] = tuple(
+        MeshHeading(**{**m, "qualifiers": tuple(m.get("qualifiers", ()))}) for m in values.get("mesh", ())
+    )
+    for name in ("authors", "keywords", "publication_types"):
+        values[name] = tuple(values.get(name, ()))
+    known = {f.name for f in fields(Article)}
+    return Article(**{k: v for k, v in values.items() if k in known})
+
+
+def article_to_json(article: Article) -> str:
+    return json.dumps(article_to_dict(article), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def article_from_json(text: str) -> Article:
+    return article_from_dict(json.loads(text))
+
+
+def article_digest(article: Article) -> str:
+    """Content hash of everything but ``extra`` bookkeeping; equal digests mean nothing to update."""
+    data = article_to_dict(article)
+    data.pop("extra", None)
+    data.pop("source", None)
+    encoded = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def mention_from_dict(data: dict[str, Any]) -> Mention:
+    return Mention(**{**data, "ids": tuple(data.get("ids", ()))})
+
+
+def triple_from_dict(data: dict[str, Any]) -> Triple:
+    return Triple(**data)
+
+
+def result_to_json(mentions: tuple[Mention, ...], triples: tuple[Triple, ...]) -> str:
+    payload = {"mentions": [asdict(m) for m in mentions], "triples": [asdict(t) for t in triples]}
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def result_from_json(text: str) -> tuple[tuple[Mention, ...], tuple[Triple, ...]]:
+    payload = json.loads(text)
+    return (
+        tuple(mention_from_dict(m) for m in payload.get("mentions", ())),
+        tuple(triple_from_dict(t) for t in payload.get("triples", ())),
+    )
