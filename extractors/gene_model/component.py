@@ -1,0 +1,75 @@
+"""``resistmine_gene_model``: the trained gene-mention model as a spaCy pipeline component.
+
+It reads ``doc.text`` (not the outer pipeline's tokens: the model has its own tokenizer, see
+``tokenizer``), runs the model on windows around gene-like tokens and appends
+``Mention(label="GENE", source="model")`` objects to ``Doc._.mentions`` for the resolver to merge with
+lexicon matches and normalise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import minibatch
+
+from extractors.gene_model.predict import GeneTagger
+from extractors.gene_model.predict import load_tagger as _load
+from extractors.mentions import GENE, Mention
+
+MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "gene_ner"
+SOURCE = "model"
+
+
+def _ensure_extension() -> None:
+    if not Doc.has_extension("mentions"):
+        Doc.set_extension("mentions", default=None)
+
+
+def load_tagger(model_path: str | Path | None = None, window: int | None = 4) -> GeneTagger:
+    """The shipped (or given) weights as a ``GeneTagger``; raises ``InputError`` if they are missing."""
+    return _load(Path(model_path) if model_path else MODEL_DIR, window=window)
+
+
+def mentions_for(text: str, spans: Iterable[tuple[int, int]]) -> list[Mention]:
+    """Model spans as GENE mentions; ``norm`` is the surface text until the resolver normalises it."""
+    return [Mention(s, e, text[s:e], GENE, text[s:e], (), "", SOURCE, 1.0) for s, e in spans]
+
+
+class GeneModelComponent:
+    """Finds gene mentions with the trained model and appends them to ``Doc._.mentions``."""
+
+    def __init__(self, name: str, tagger: GeneTagger, batch_size: int = 64):
+        self.name = name
+        self.tagger = tagger
+        self.batch_size = batch_size
+        _ensure_extension()
+
+    def __call__(self, doc: Doc) -> Doc:
+        return self._annotate([doc])[0]
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
+        for batch in minibatch(docs, size=batch_size or self.batch_size):
+            yield from self._annotate(list(batch))
+
+    def _annotate(self, docs: list[Doc]) -> list[Doc]:
+        predicted = self.tagger.predict([doc.text for doc in docs])
+        for doc, spans in zip(docs, predicted, strict=True):
+            mentions = list(doc._.mentions or [])
+            mentions.extend(mentions_for(doc.text, spans))
+            mentions.sort(key=lambda m: (m.start, m.end, m.label, m.source))
+            doc._.mentions = mentions
+        return docs
+
+
+@Language.factory(
+    "resistmine_gene_model",
+    default_config={"model_path": None, "window": 4, "batch_size": 64},
+)
+def make_gene_model(
+    nlp: Language, name: str, model_path: str | None, window: int | None, batch_size: int
+) -> GeneModelComponent:
+    """``model_path`` None = the weights in ``models/gene_ner``; ``window`` None = run on whole texts."""
+    return GeneModelComponent(name, load_tagger(model_path, window), batch_size)

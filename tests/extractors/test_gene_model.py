@@ -1,0 +1,129 @@
+"""The trained gene model: tokenizer, corpus conversion, the shipped weights, reproducible training."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import spacy
+from spacy.tokens import Doc
+
+from extractors.gene_model.component import MODEL_DIR, load_tagger
+from extractors.gene_model.data import AlignStats, read_iob, read_pubtator, to_doc
+from extractors.gene_model.features import GeneLexicon
+from extractors.gene_model.predict import candidate_windows
+from extractors.gene_model.tokenizer import make_nlp
+from extractors.gene_model.train import TrainConfig, score, train
+
+# Sentences of the seed review's abstract (PMID 31205532).
+SEED_1 = (
+    "This review summarizes related mechanisms of tumor immunotherapy resistance, including MITF "
+    "suppression, Ezh2 upregulation, TIM-3 upregulation, microRNA-driven deregulation of cytokine "
+    "expression and et al."
+)
+SEED_2 = (
+    "Genetic mutations such as PTEN loss, JAK1/2 loss-of-function mutations and Cbl-b deficiency are "
+    "also involved."
+)
+
+
+def test_tokenizer_splits_gene_boundaries_inside_compounds():
+    nlp = make_nlp()
+    text = "IL-17-producing cells, PI3K/Akt/mTOR, CD4(+) T cells and anti-PD-1 therapy"
+    doc = nlp.make_doc(text)
+    for gene in ("IL-17", "PI3K", "Akt", "mTOR", "CD4", "PD-1"):
+        start = text.index(gene)
+        assert doc.char_span(start, start + len(gene)) is not None, gene
+
+
+def test_pubtator_reader_keeps_gene_types_and_offsets(tmp_path):
+    path = tmp_path / "x.PubTator"
+    path.write_text(
+        "10491763|t|Hepatocyte nuclear factor-6: associations with type II diabetes.\n"
+        "10491763|a|The HNF-6 gene.\n"
+        "10491763\t0\t27\tHepatocyte nuclear factor-6\tGeneOrGeneProduct\t3175\n"
+        "10491763\t47\t63\ttype II diabetes\tDiseaseOrPhenotypicFeature\tD003924\n"
+        "10491763\t69\t74\tHNF-6\tGeneOrGeneProduct\t3175\n"
+        "10491763\tAssociation\tD003924\t3175\tNo\n\n",
+        encoding="utf-8",
+    )
+    (gold,) = read_pubtator(path)
+    assert gold.doc_id == "10491763"
+    assert [gold.text[s:e] for s, e in gold.spans] == ["Hepatocyte nuclear factor-6", "HNF-6"]
+    doc = to_doc(make_nlp(), gold)
+    assert [e.text for e in doc.ents] == ["Hepatocyte nuclear factor-6", "HNF-6"]
+
+
+def test_iob_reader_rebuilds_sentences_and_spans(tmp_path):
+    path = tmp_path / "x.tsv"
+    lines = "The\tO\nhuman\tO\ninsulin\tB-GENE\nreceptor\tI-GENE\n.\tO\n\nRas\tB-GENE\n"
+    path.write_text(lines, encoding="utf-8")
+    first, second = read_iob(path)
+    assert first.text == "The human insulin receptor ."
+    assert [first.text[s:e] for s, e in first.spans] == ["insulin receptor"]
+    assert [second.text[s:e] for s, e in second.spans] == ["Ras"]
+
+
+def test_converter_aligns_at_least_97_percent_of_biored_train_spans(shared_dir):
+    nlp = make_nlp()
+    stats = AlignStats()
+    for gold in read_pubtator(shared_dir / "data" / "biored" / "Train.PubTator"):
+        to_doc(nlp, gold, stats)
+    assert stats.spans > 4000
+    assert stats.rate >= 0.97, stats.misaligned[:10]
+
+
+def test_candidate_windows_cover_gene_like_tokens_only():
+    lexicon = GeneLexicon.from_entries(["PTEN"], ["glucagon"])
+    doc = make_nlp().make_doc("we saw that the level of PTEN was low in all of these many patients today")
+    (window,) = candidate_windows(doc, lexicon, window=2)
+    assert doc[window.start : window.end].text == "level of PTEN was low"
+    assert candidate_windows(make_nlp().make_doc("nothing here at all"), lexicon, window=2) == []
+
+
+def test_score_counts_strict_and_lenient_matches():
+    s = score([[(0, 4), (10, 15)]], [[(0, 4), (10, 13), (20, 22)]])
+    assert (s.strict_p, s.strict_r) == (round(1 / 3, 4), 0.5)
+    assert (s.lenient_p, s.lenient_r) == (round(2 / 3, 4), 1.0)
+
+
+def test_shipped_model_finds_the_seed_review_genes():
+    assert (MODEL_DIR / "config.cfg").is_file(), "weights missing: run `resistmine train gene-ner`"
+    assert (MODEL_DIR / "MODEL_CARD.md").is_file()
+    tagger = load_tagger()
+    spans_1, spans_2 = tagger.predict([SEED_1, SEED_2])
+    found = {SEED_1[s:e] for s, e in spans_1} | {SEED_2[s:e] for s, e in spans_2}
+    for gene in ("MITF", "Ezh2", "TIM-3", "PTEN", "Cbl-b"):
+        assert gene in found, (gene, found)
+    assert any(g.startswith("JAK1") for g in found), found
+    assert not found & {"tumor", "review", "mutations", "cytokine"}
+
+
+def test_component_appends_model_mentions_with_valid_offsets():
+    import extractors.gene_model  # noqa: F401  registers the factory
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("resistmine_gene_model")
+    docs = list(nlp.pipe([SEED_2, "No genes are named in this sentence."]))
+    mentions = docs[0]._.mentions
+    assert mentions and all(m.label == "GENE" and m.source == "model" for m in mentions)
+    for m in mentions:
+        assert SEED_2[m.start : m.end] == m.text == m.norm
+    assert "PTEN" in {m.text for m in mentions}
+    assert not docs[1]._.mentions
+    assert Doc.has_extension("mentions")
+
+
+def test_tiny_training_run_is_reproducible_with_the_same_seed(tmp_path, shared_dir):
+    shared = shared_dir
+    config = TrainConfig(seed=3, max_docs=12, max_steps=4, eval_every=1000, width=32, depth=1,
+                         hidden_width=16, embed_rows=(500, 100, 200, 200, 10))
+    runs = []
+    for name in ("a", "b"):
+        result = train(shared, tmp_path / name, config, log=lambda line: None)
+        runs.append(result)
+    assert runs[0]["training"]["steps"] == 4
+    assert runs[0]["training"]["history"] == runs[1]["training"]["history"]
+    weights = [(tmp_path / name / "ner" / "model").read_bytes() for name in ("a", "b")]
+    assert weights[0] == weights[1]
+    train(shared, tmp_path / "c", replace(config, seed=4), log=lambda line: None)
+    assert (tmp_path / "c" / "ner" / "model").read_bytes() != weights[0]
