@@ -1,0 +1,138 @@
+"""The NER + relation extraction entry points: ``load_pipeline`` and ``extract_articles``.
+
+Results are plain frozen dataclasses (``Mention``, ``Triple``) on the Doc's ``_.mentions``/``_.triples``
+extensions, declared here and nowhere else, and gathered per article into ``ArticleResult``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from itertools import islice
+from typing import TYPE_CHECKING
+
+from spacy.tokens import Doc
+
+from corpus.article import Article
+from extractors.mentions import Mention
+from extractors.triples import Triple
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+EXTRACTOR_VERSION = "ner1"
+
+
+def register_extensions() -> None:
+    """``Doc._.pmid``, ``Doc._.mentions`` (sorted ``Mention``s), ``Doc._.triples`` (``Triple``s).
+
+    The lists live in ``doc.user_data`` per document (a mutable ``default=`` would be shared by all docs).
+    """
+    if not Doc.has_extension("pmid"):
+        Doc.set_extension("pmid", default=None)
+    for name in ("mentions", "triples"):
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, getter=_list_getter(name), setter=_list_setter(name))
+
+
+def _list_getter(name: str):
+    key = ("resistmine", name)
+
+    def get(doc: Doc) -> list:
+        value = doc.user_data.get(key)
+        if value is None:
+            value = doc.user_data[key] = []
+        return value
+
+    return get
+
+
+def _list_setter(name: str):
+    key = ("resistmine", name)
+
+    def set_(doc: Doc, value: list) -> None:
+        doc.user_data[key] = list(value)
+
+    return set_
+
+
+register_extensions()
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleResult:
+    pmid: str
+    version: int
+    mentions: tuple[Mention, ...]
+    triples: tuple[Triple, ...]
+    extractor_version: str = EXTRACTOR_VERSION
+
+
+@cache
+def load_pipeline(model: str | None = None, relations: bool = True) -> Language:
+    """The pipeline for ``model`` (a spaCy/scispaCy package name or path; None = blank English), cached."""
+    from extractors.pipeline import build_pipeline
+
+    return build_pipeline(model, relations=relations)
+
+
+def result_from_doc(doc: Doc, article: Article) -> ArticleResult:
+    mentions, triples = tuple(doc._.mentions or ()), tuple(doc._.triples or ())
+    return ArticleResult(article.pmid, article.version, mentions, triples)
+
+
+def extract_articles(articles: Iterable[Article], nlp: Language | None = None, n_process: int = 1,
+                     batch_size: int = 64) -> Iterator[ArticleResult]:
+    """One ``ArticleResult`` per article, in input order; ``n_process > 1`` uses worker processes."""
+    if n_process > 1:
+        yield from _extract_parallel(articles, nlp, n_process, batch_size)
+        return
+    nlp = nlp or load_pipeline()
+    stream = ((a.text, a) for a in articles)
+    for doc, article in nlp.pipe(stream, as_tuples=True, batch_size=batch_size):
+        yield result_from_doc(doc, article)
+
+
+def annotate(doc_or_text: str, nlp: Language | None = None, pmid: str | None = None) -> Doc:
+    nlp = nlp or load_pipeline()
+    doc = nlp.make_doc(doc_or_text)
+    doc._.pmid = pmid
+    for _, proc in nlp.pipeline:
+        doc = proc(doc)
+    return doc
+
+
+_WORKER_NLP: Language | None = None
+
+
+def _init_worker(nlp: Language | None) -> None:
+    global _WORKER_NLP
+    _WORKER_NLP = nlp or load_pipeline()
+
+
+def _extract_chunk(articles: list[Article]) -> list[ArticleResult]:
+    return list(extract_articles(articles, _WORKER_NLP, 1))
+
+
+def _extract_parallel(articles: Iterable[Article], nlp: Language | None, n_process: int,
+                      batch_size: int) -> Iterator[ArticleResult]:
+    """Plain-data results cross process boundaries (spaCy's own multiprocessing would have to serialise
+    the ``Mention`` objects through msgpack)."""
+    nlp = nlp or load_pipeline()
+    iterator = iter(articles)
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    context = multiprocessing.get_context(method)
+    executor = ProcessPoolExecutor(n_process, mp_context=context, initializer=_init_worker, initargs=(nlp,))
+    with executor as pool:
+        pending = []
+        while True:
+            chunk = list(islice(iterator, batch_size))
+            if chunk:
+                pending.append(pool.submit(_extract_chunk, chunk))
+            while pending and (len(pending) > 2 * n_process or not chunk):
+                yield from pending.pop(0).result()
+            if not chunk:
+                break

@@ -1,0 +1,50 @@
+"""Abbreviations resolve to their long forms' concepts (Schwartz & Hearst pairs from scispaCy).
+
+Pure function over plain data: given the pairs ``(short_start, short_end, long_start, long_end)`` and the
+mentions found so far, return the mentions with (a) every occurrence of a short form given its long
+form's concept, and (b) short forms whose long form is *not* an entity of that label dropped (``ITD``
+defined as "internal tandem duplication" is not the gene ``ITD``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from extractors.mentions import CANCER, CHEMICAL, GENE, Mention
+
+ENTITY_LABELS = (GENE, CHEMICAL, CANCER)
+_COVER = 0.6  # a long form "is" a mention when the mention covers this share of it
+
+
+def apply_abbreviations(text: str, mentions: list[Mention],
+                        pairs: Iterable[tuple[int, int, int, int]]) -> list[Mention]:
+    out = list(mentions)
+    for short_start, short_end, long_start, long_end in pairs:
+        short = text[short_start:short_end]
+        if not short.strip() or long_end <= long_start:
+            continue
+        long_len = long_end - long_start
+        for label in ENTITY_LABELS:
+            same = [m for m in out if m.label == label]
+            inside = [m for m in same if m.start >= long_start - 1 and m.end <= long_end + 1]
+            covering = [m for m in inside if (m.end - m.start) >= _COVER * long_len]
+            short_hits = [m for m in same if m.start == short_start and m.end == short_end]
+            if covering:
+                concept = max(covering, key=lambda m: m.end - m.start)
+                out = _propagate(text, out, short, concept)
+            elif short_hits and not inside:
+                # the short form was matched as this label but its definition is something else
+                out = [m for m in out if not (m.label == label and m.text == short and m.source != "model")]
+    return out
+
+
+def _propagate(text: str, mentions: list[Mention], short: str, concept: Mention) -> list[Mention]:
+    pattern = re.compile(r"(?<![\w-])" + re.escape(short) + r"(?![\w])")
+    kept = [m for m in mentions if not (m.label == concept.label and m.text == short)]
+    for match in pattern.finditer(text):
+        if any(m.label == concept.label and m.start < match.end() and match.start() < m.end for m in kept):
+            continue
+        kept.append(Mention(match.start(), match.end(), short, concept.label, concept.norm, concept.ids,
+                            concept.category, "abbreviation", concept.score))
+    return kept

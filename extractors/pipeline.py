@@ -1,0 +1,84 @@
+"""Assemble the spaCy pipeline: tokenizer, sentences, abbreviations, recognisers, resolver, relations.
+
+``RECOGNISERS`` and ``RELATION_PIPES`` are the recipe. A user's installed scispaCy/spaCy model
+(``Settings.model``) replaces the blank English base: its pipes run first and its entity spans become
+extra candidates. Optional stages (the trained gene model, relation extraction) are added when their
+packages or weights are present.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+
+from corpus.errors import InputError
+
+LOG = logging.getLogger(__name__)
+REPO = Path(__file__).resolve().parent.parent
+GENE_MODEL_DIR = REPO / "models" / "gene_ner"
+
+RECOGNISERS = ("resistmine_genes", "resistmine_chemicals", "resistmine_therapies", "resistmine_cancers")
+RELATION_PIPES = ("resistmine_mechanisms", "resistmine_cues", "resistmine_relations")
+
+
+def build_pipeline(model: str | None = None, relations: bool = True, gene_model: bool = True,
+                   tokenizer: str = "scispacy") -> Language:
+    """A fresh pipeline (use ``extractors.api.load_pipeline`` for the cached one)."""
+    import extractors.ner.components  # noqa: F401  (registers the factories)
+
+    nlp = _base(model, tokenizer)
+    if model and "ner" in nlp.pipe_names:
+        nlp.add_pipe("resistmine_model_entities")
+    if not any(p in nlp.pipe_names for p in ("parser", "senter", "sentencizer")):
+        nlp.add_pipe("sentencizer")
+    if "abbreviation_detector" not in nlp.pipe_names:
+        import scispacy.abbreviation  # noqa: F401  (registers "abbreviation_detector")
+
+        nlp.add_pipe("abbreviation_detector")
+    for name in RECOGNISERS:
+        nlp.add_pipe(name)
+    if gene_model and GENE_MODEL_DIR.is_dir():
+        _add_optional(nlp, "extractors.gene_model", ("resistmine_gene_model",))
+    nlp.add_pipe("resistmine_resolve_mentions")
+    if relations:
+        _add_optional(nlp, "extractors.relations", RELATION_PIPES)
+    return nlp
+
+
+def _base(model: str | None, tokenizer: str) -> Language:
+    if model:
+        try:
+            nlp = spacy.load(model)
+        except OSError as exc:
+            raise InputError(f"spaCy model {model!r} cannot be loaded (is it installed?): {exc}") from None
+        for name in ("lemmatizer",):
+            if name in nlp.pipe_names:
+                nlp.remove_pipe(name)
+        return nlp
+    nlp = spacy.blank("en")
+    if tokenizer == "scispacy":
+        from scispacy.custom_tokenizer import combined_rule_tokenizer
+
+        nlp.tokenizer = combined_rule_tokenizer(nlp)
+    elif tokenizer != "spacy":
+        raise InputError(f"unknown tokenizer {tokenizer!r} (scispacy or spacy)")
+    return nlp
+
+
+def _add_optional(nlp: Language, module: str, pipes: tuple[str, ...]) -> None:
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        LOG.info("%s not available (%s): pipeline built without %s", module, exc, ", ".join(pipes))
+        return
+    for name in pipes:
+        if name in nlp.pipe_names:
+            continue
+        try:
+            nlp.add_pipe(name)
+        except (ValueError, OSError) as exc:  # factory missing or weights absent
+            LOG.info("skipping %s: %s", name, str(exc).splitlines()[0])
