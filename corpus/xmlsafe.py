@@ -74,7 +74,7 @@ class GuardedReader(io.RawIOBase):
         return True
 
     def _check(self) -> None:
-        head = _read_safely(self._raw, PROLOG_LIMIT, self._name)
+        head = read_safely(self._raw, PROLOG_LIMIT, self._name)
         check_prolog(head, self._name)
         self._pending = head
         self._checked = True
@@ -86,11 +86,11 @@ class GuardedReader(io.RawIOBase):
             if size is None or size < 0 or size >= len(self._pending):
                 chunk, self._pending = self._pending, b""
                 if size is None or size < 0:
-                    chunk += _read_safely(self._raw, -1, self._name)
+                    chunk += read_safely(self._raw, -1, self._name)
                 return chunk
             chunk, self._pending = self._pending[:size], self._pending[size:]
             return chunk
-        return _read_safely(self._raw, size, self._name)
+        return read_safely(self._raw, size, self._name)
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
         data = self.read(len(buffer))
@@ -98,7 +98,7 @@ class GuardedReader(io.RawIOBase):
         return len(data)
 
 
-def _read_safely(raw: BinaryIO, size: int, name: str) -> bytes:
+def read_safely(raw: BinaryIO, size: int, name: str) -> bytes:
     try:
         return raw.read(size)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
@@ -171,4 +171,4 @@ def parse_document(data: bytes, name: str) -> etree._Element:
 
 def _short(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+    return re.sub(r" \(<string>, line \d+\)$", "", text)[:200]

@@ -24,3 +24,27 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"shared data not available: {SHARED}")
     return SHARED
+
+
+# --- the local E-utilities server (tests/eutils_server.py; its docstring documents the API) ---------
+
+
+@pytest.fixture(scope="session")
+def eutils_records():
+    """The PubMed records the local server serves, parsed once per session."""
+    shared_path("data", "pubmed_xml", "medline_baseline_samples", "medline16n0902.xml.gz")
+    from eutils_server import load_records
+
+    return load_records()
+
+
+@pytest.fixture
+def eutils_server(eutils_records):
+    """A fresh local E-utilities server (own fault queue and request log) on 127.0.0.1, stopped after."""
+    from eutils_server import EutilsServer
+
+    server = EutilsServer(records=eutils_records).start()
+    try:
+        yield server
+    finally:
+        server.stop()
