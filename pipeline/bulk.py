@@ -15,11 +15,14 @@ the flow process alone writes the store, so SQLite never sees two writers.
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CHUNK_SIZE = 1_000
 SOURCE = "bulk"
+STAGE = "mine"  # the store's per-file status for this flow (``resistmine ingest`` records "ingest")
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,16 @@ class FileChunk:
     """Up to ``chunk_size`` consecutive records of one file with their extraction results (plain data)."""
 
     file: str
-    articles: tuple[Article, ...]
-    deleted: tuple[str, ...]
+    records: tuple[Any, ...]  # Article | corpus.pubmed_xml.Deletion, in file order
     results: tuple[Any, ...]  # extractors.api.ArticleResult
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        return tuple(r for r in self.records if isinstance(r, Article))
+
+    @property
+    def deleted(self) -> tuple[str, ...]:
+        return tuple(pmid for r in self.records if not isinstance(r, Article) for pmid in r.pmids)
 
     @property
     def abstracts(self) -> int:
@@ -51,13 +62,28 @@ class FileChunk:
         return sum(len(result.triples) for result in self.results)
 
     def save(self, store: Any) -> None:
-        """Write articles, results and deletions; every step is an idempotent upsert or delete."""
-        if self.articles:
-            store.upsert_articles(self.articles, source=f"{SOURCE}:{self.file}", query=None)
-        if self.results:
-            store.save_results(self.results)
-        if self.deleted:
-            store.delete_articles(self.deleted)
+        """Apply the records in file order, then the results of the PMIDs still alive afterwards.
+
+        Both are idempotent upserts keyed on PMID (and extractor version), so saving a chunk twice,
+        as a resumed run does for the file it was killed in, leaves the store as saving it once.
+        """
+        if self.records:
+            store.apply_batch(self.records, source=f"{SOURCE}:{self.file}")
+        alive = _alive_after(self.records)
+        results = [r for r in self.results if alive.get(r.pmid, True)]
+        if results:
+            store.save_results(results)
+
+
+def _alive_after(records: Iterable[Any]) -> dict[str, bool]:
+    """Whether each PMID of the records exists after applying them in order (a later deletion wins)."""
+    alive: dict[str, bool] = {}
+    for record in records:
+        if isinstance(record, Article):
+            alive[record.pmid] = True
+        else:
+            alive.update(dict.fromkeys(record.pmids, False))
+    return alive
 
 
 @dataclass(frozen=True)
@@ -71,6 +97,8 @@ class FileOutcome:
     triples: int = 0
     seconds: float = 0.0
     skipped: bool = False
+    path: str = ""
+    worker: str = ""  # host:pid of the process that mined the file
     chunks: tuple[FileChunk, ...] = field(default=(), repr=False)
 
 
@@ -152,39 +180,52 @@ def iter_file_chunks(path: Path | str, nlp: Any = None, n_process: int = 1, batc
                      chunk_size: int = DEFAULT_CHUNK_SIZE, limit: int | None = None) -> Iterator[FileChunk]:
     """Stream one file as chunks of parsed and mined records; ``limit`` stops after that many abstracts.
 
-    Only citations with an abstract go through the pipeline; the others are stored with no results.
+    One ``extract_articles`` stream runs over the whole file (so its worker processes start once),
+    fed lazily from the parser; each chunk is yielded as soon as the results for its abstracts are
+    in. Only citations with an abstract go through the pipeline; the others are stored without results.
     """
-    from extractors.api import extract_articles, load_pipeline
-
     from corpus.pubmed_xml import iter_pubmed_xml
+    from extractors.api import extract_articles, load_pipeline
 
     nlp = nlp if nlp is not None else load_pipeline()
     name = file_key(Path(path))
-    seen = 0
-    for batch in _chunks(iter_pubmed_xml(path), chunk_size):
-        articles = [r for r in batch if isinstance(r, Article)]
-        deleted = tuple(pmid for r in batch if not isinstance(r, Article) for pmid in _deleted_pmids(r))
-        if limit is not None:
-            kept: list[Article] = []
-            for article in articles:
-                if seen >= limit:
-                    break
-                kept.append(article)
-                seen += bool(article.abstract)
-            articles = kept
-        to_mine = [a for a in articles if a.abstract]
-        results = tuple(extract_articles(to_mine, nlp=nlp, n_process=n_process, batch_size=batch_size))
-        yield FileChunk(name, tuple(articles), deleted, results)
-        if limit is not None and seen >= limit:
+    pending: deque[list[Any]] = deque()  # parsed chunks whose results are not all in yet
+
+    def to_mine() -> Iterator[Article]:
+        seen = 0
+        for batch in _chunks(iter_pubmed_xml(path), chunk_size):
+            if limit is not None:
+                kept: list[Any] = []
+                for record in batch:
+                    if seen >= limit:
+                        break
+                    kept.append(record)
+                    seen += _minable(record)
+                batch = kept
+            pending.append(batch)
+            yield from (record for record in batch if _minable(record))
+            if limit is not None and seen >= limit:
+                return
+
+    results = iter(extract_articles(to_mine(), nlp=nlp, n_process=n_process, batch_size=batch_size))
+    ready: deque[Any] = deque()
+    exhausted = False
+    while True:
+        while pending and len(ready) >= (need := sum(map(_minable, pending[0]))):
+            batch = pending.popleft()
+            yield FileChunk(name, tuple(batch), tuple(ready.popleft() for _ in range(need)))
+        if exhausted:
+            if pending:
+                raise RuntimeError(f"{name}: the pipeline returned fewer results than abstracts")
             return
+        try:
+            ready.append(next(results))
+        except StopIteration:
+            exhausted = True
 
 
-def _deleted_pmids(record: Any) -> tuple[str, ...]:
-    pmids = getattr(record, "pmids", None)
-    if pmids is not None:
-        return tuple(pmids)
-    pmid = getattr(record, "pmid", None)
-    return (pmid,) if pmid else ()
+def _minable(record: Any) -> bool:
+    return isinstance(record, Article) and bool(record.abstract)
 
 
 def mine_file_into_store(path: Path, store: Any, nlp: Any = None, n_process: int = 1, batch_size: int = 256,
@@ -201,8 +242,9 @@ def mine_file_into_store(path: Path, store: Any, nlp: Any = None, n_process: int
         triples += chunk.triples
         if progress:
             progress(f"saved {file_key(path)} chunk {number} ({citations} citations)")
-    outcome = FileOutcome(file_key(path), citations, abstracts, deleted, triples, time.perf_counter() - start)
-    _mark_done(store, outcome)
+    outcome = FileOutcome(file_key(path), citations, abstracts, deleted, triples, time.perf_counter() - start,
+                          path=str(path), worker=_worker_id())
+    _mark_done(store, outcome, path)
     return outcome
 
 
@@ -216,6 +258,8 @@ def mine_file(path: str, model: str | None = None, batch_size: int = 256,
     chunks = tuple(iter_file_chunks(path, nlp, 1, batch_size, chunk_size))
     return FileOutcome(
         file_key(Path(path)),
+        path=str(path),
+        worker=_worker_id(),
         citations=sum(len(c.articles) for c in chunks),
         abstracts=sum(c.abstracts for c in chunks),
         deleted=sum(len(c.deleted) for c in chunks),
@@ -225,22 +269,27 @@ def mine_file(path: str, model: str | None = None, batch_size: int = 256,
     )
 
 
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def save_outcome(store: Any, outcome: FileOutcome) -> FileOutcome:
     """Store a worker's chunks, record the file as done, and drop the chunks from the returned record."""
     for chunk in outcome.chunks:
         chunk.save(store)
-    _mark_done(store, outcome)
-    return FileOutcome(outcome.file, outcome.citations, outcome.abstracts, outcome.deleted, outcome.triples,
-                       outcome.seconds)
+    _mark_done(store, outcome, outcome.path)
+    return replace(outcome, chunks=())
 
 
-def _mark_done(store: Any, outcome: FileOutcome) -> None:
-    store.mark_file_done(outcome.file, citations=outcome.citations, deleted=outcome.deleted)
+def _mark_done(store: Any, outcome: FileOutcome, path: Path | str) -> None:
+    store.mark_file_done(outcome.file, stage=STAGE, path=path, citations=outcome.citations,
+                         abstracts=outcome.abstracts, deleted=outcome.deleted, triples=outcome.triples)
 
 
 def is_done(store: Any, path: Path) -> bool:
-    status = store.file_status(file_key(path))
-    return bool(status) and getattr(status, "done", status) is not False
+    """Mined before, and the file is unchanged since (same size and modification time)."""
+    status = store.file_status(file_key(path), stage=STAGE)
+    return status is not None and status.done and status.matches(Path(path))
 
 
 # ------------------------------------------------------------------------------------- Prefect + Dask
@@ -278,8 +327,9 @@ def _task_runner(dask_address: str | None, workers: int | None) -> Any:
 
         return DaskTaskRunner(
             cluster_class="distributed.LocalCluster",
+            # one single-threaded process per worker: spaCy releases the GIL too rarely for threads
             cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
-                            "dashboard_address": None},
+                            "dashboard_address": None, "silence_logs": logging.WARNING},
         )
     from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -359,14 +409,46 @@ def run_bulk(files: Sequence[Path | str], settings: Settings, dask_address: str 
     return BulkSummary(tuple(outcomes), time.perf_counter() - start, tables, runner_name)
 
 
-def write_bulk_tables(store: Any, settings: Settings) -> tuple[str, ...]:
-    """CSV tables (engineer E's writer) and their Parquet copies partitioned by year."""
-    from outputs.parquet import write_parquet_tables
-    from outputs.tables import write_tables
+def iter_pairs(store: Any, extractor_version: str | None = None) -> Iterator[tuple[Article, Any]]:
+    """(article, result of the current extractor for that article version, or None), in PMID order.
 
-    written = [str(p) for p in write_tables(store, settings.out)]
-    written += [str(p) for p in write_parquet_tables(settings.out)]
-    return tuple(written)
+    Streams in pages of the store's own size (keyset over articles, one ``IN`` query per page for the
+    results), so memory does not grow with the corpus.
+    """
+    if extractor_version is None:
+        from extractors.api import EXTRACTOR_VERSION as extractor_version
+    for page in _chunks(store.iter_articles(), 500):
+        results = {r.pmid: r for r in store.iter_results([a.pmid for a in page], extractor_version)}
+        for article in page:
+            result = results.get(article.pmid)
+            yield article, result if result is not None and result.version == article.version else None
+
+
+def write_bulk_tables(store: Any, settings: Settings) -> tuple[str, ...]:
+    """The CSV tables, their Parquet copies (one pass over the store), knowledge.csv and the report."""
+    from outputs.knowledge import knowledge_rows, load_seed
+    from outputs.parquet import PARQUET_DIR, ParquetTables
+    from outputs.report import write_report
+    from outputs.review import write_knowledge
+    from outputs.tables import (
+        ARTICLES_CSV,
+        ENTITIES_CSV,
+        KNOWLEDGE_CSV,
+        REPORT_HTML,
+        TRIPLES_CSV,
+        write_article_tables,
+    )
+
+    out = Path(settings.out)
+    with ParquetTables(out) as parquet:
+        counts = write_article_tables(out, parquet.tap(iter_pairs(store)))
+    rows, evidence = knowledge_rows(out / TRIPLES_CSV, load_seed())
+    merged, stats = write_knowledge(out / KNOWLEDGE_CSV, rows)
+    summary = (f"{counts.articles} articles, {counts.entities} entities, {counts.triples} triples; "
+               f"{len(merged)} knowledge rows")
+    write_report(out / REPORT_HTML, merged, evidence, summary)
+    names = (ARTICLES_CSV, ENTITIES_CSV, TRIPLES_CSV, KNOWLEDGE_CSV, REPORT_HTML, PARQUET_DIR)
+    return tuple(str(out / name) for name in names)
 
 
 def default_workers() -> int:

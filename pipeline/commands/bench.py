@@ -11,11 +11,12 @@ from pipeline.config import Settings
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", nargs="+", metavar="FILE",
-                        help="PubMed/MEDLINE XML files (.xml or .xml.gz; default: the shared baseline sample)")
+                        help="PubMed/MEDLINE XML (.xml/.xml.gz; default: the shared baseline sample)")
     parser.add_argument("--limit", type=int, metavar="N", help="use at most N abstracts")
     parser.add_argument("--processes", type=int, metavar="N",
                         help="processes for the all-cores run (default: every core)")
-    parser.add_argument("--batch-size", type=int, default=256, help="nlp.pipe batch size (default 256)")
+    parser.add_argument("--batch-size", type=int, default=64, help="nlp.pipe batch size (default 64)")
+    parser.add_argument("--repeat", type=int, default=3, help="time the fast stages N times, keep the best")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"… {message}", file=sys.stderr, flush=True)
 
     report = run_bench(args.corpus, limit=args.limit, model=settings.model, n_process=args.processes,
-                       batch_size=args.batch_size, progress=progress)
+                       batch_size=args.batch_size, repeat=args.repeat, progress=progress)
     if args.json:
         print(json.dumps(report.as_dict()))
     else:
