@@ -54,7 +54,7 @@ def parse_pubmed_xml(source: str | Path | bytes | BinaryIO, name: str | None = N
 
 def _iter_stream(stream: BinaryIO, name: str) -> Iterator[Article | Deletion]:
     root_checked = False
-    for element in iterparse(stream, name, _TAGS):
+    for element in iterparse(stream, name, _TAGS, _ROOTS):
         if not root_checked:
             root = element.getroottree().getroot()
             if root.tag not in _ROOTS and element.tag != "ERROR":
@@ -80,9 +80,6 @@ def _iter_stream(stream: BinaryIO, name: str) -> Iterator[Article | Deletion]:
             pmids = tuple(_text(p) for p in element.iterfind("PMID"))
             yield Deletion(tuple(p for p in pmids if p))
         _release(element)
-    if not root_checked:
-        # a well-formed document with none of our elements: an empty set is fine, anything else is not
-        pass
 
 
 def _release(element: etree._Element) -> None:

@@ -139,8 +139,13 @@ def open_binary(source: str | Path | bytes | BinaryIO, name: str | None = None) 
     return buffered, name, owned  # type: ignore[return-value]
 
 
-def iterparse(stream: BinaryIO, name: str, tags: tuple[str, ...]) -> Iterator[etree._Element]:
-    """Yield each element named in ``tags`` at its end; lxml errors become ``ParseError``."""
+def iterparse(
+    stream: BinaryIO, name: str, tags: tuple[str, ...], roots: frozenset[str] | set[str] = frozenset()
+) -> Iterator[etree._Element]:
+    """Yield each element named in ``tags`` at its end; lxml errors become ``ParseError``.
+
+    With ``roots``, a document whose root element is not one of them is refused once read.
+    """
     guarded = io.BufferedReader(GuardedReader(stream, name), buffer_size=1 << 16)
     events = etree.iterparse(guarded, events=("end",), tag=tags, **PARSER_OPTIONS)
     try:
@@ -155,6 +160,8 @@ def iterparse(stream: BinaryIO, name: str, tags: tuple[str, ...]) -> Iterator[et
     root = getattr(events, "root", None)
     if root is None:
         raise ParseError(f"{name}: not XML (no root element)")
+    if roots and root.tag not in roots:
+        raise ParseError(f"{name}: unexpected root element <{root.tag}>")
 
 
 def parse_document(data: bytes, name: str) -> etree._Element:

@@ -29,21 +29,26 @@ def shared_dir() -> Path:
 # --- the local E-utilities server (tests/eutils_server.py; its docstring documents the API) ---------
 
 
+def eutils_server_module():
+    """``tests/eutils_server.py``, importable whether or not ``tests`` is a package."""
+    try:
+        import eutils_server
+    except ModuleNotFoundError:
+        from tests import eutils_server
+    return eutils_server
+
+
 @pytest.fixture(scope="session")
 def eutils_records():
     """The PubMed records the local server serves, parsed once per session."""
     shared_path("data", "pubmed_xml", "medline_baseline_samples", "medline16n0902.xml.gz")
-    from eutils_server import load_records
-
-    return load_records()
+    return eutils_server_module().load_records()
 
 
 @pytest.fixture
 def eutils_server(eutils_records):
     """A fresh local E-utilities server (own fault queue and request log) on 127.0.0.1, stopped after."""
-    from eutils_server import EutilsServer
-
-    server = EutilsServer(records=eutils_records).start()
+    server = eutils_server_module().EutilsServer(records=eutils_records).start()
     try:
         yield server
     finally:
