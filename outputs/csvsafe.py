@@ -20,6 +20,13 @@ ESCAPE = "'"
 TMP_MARK = ".tmp-"
 
 
+def _file_mode() -> int:
+    """What ``open()`` would create: 0o666 less the process umask (mkstemp alone gives 0o600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def escape_cell(value: object) -> str:
     """The text written for ``value``: ``None`` is empty, booleans are ``true``/``false``."""
     if value is None:
@@ -53,6 +60,7 @@ def fsync_dir(directory: Path) -> None:
 def temp_path_for(path: Path) -> Path:
     """A fresh temporary file beside ``path`` (same filesystem, so ``os.replace`` is atomic)."""
     fd, name = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}", dir=path.parent)
+    os.fchmod(fd, _file_mode())
     os.close(fd)
     return Path(name)
 

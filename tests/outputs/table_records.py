@@ -44,7 +44,7 @@ def make_triple(article: Article, **changes) -> Triple:
         mechanism_text="loss",
         effect="resistance",
         therapy="immune checkpoint blockade",
-        therapy_class="checkpoint_inhibitor",
+        therapy_class="immune checkpoint blockade",
         therapy_text="immune checkpoint blockade",
         therapy_scope="sentence",
         cancer_type="melanoma",

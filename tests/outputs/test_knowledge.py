@@ -18,7 +18,7 @@ def test_seed_knowledge_is_the_seed_reviews_nine_triples() -> None:
     seed = load_seed()
     assert len(seed) == 9
     assert {s.pmid for s in seed} == {"31205532"}
-    assert "PTEN|loss|resistance|checkpoint_inhibitor" in {s.key for s in seed}
+    assert "PTEN|loss|resistance|immune checkpoint blockade" in {s.key for s in seed}
 
 
 def test_aggregation_counts_articles_years_and_excludes_negated(tmp_path: Path) -> None:
@@ -34,7 +34,7 @@ def test_aggregation_counts_articles_years_and_excludes_negated(tmp_path: Path) 
     )
     rows, evidence = knowledge_rows(path, load_seed())
     by_key = {r["key"]: r for r in rows}
-    pten = by_key["PTEN|loss|resistance|checkpoint_inhibitor"]
+    pten = by_key["PTEN|loss|resistance|immune checkpoint blockade"]
     assert pten["n_articles"] == 2  # the negated statement in PMID 300 does not count
     assert pten["pmids"] == "100;200"
     assert (pten["first_year"], pten["last_year"]) == (2018, 2021)
@@ -43,7 +43,7 @@ def test_aggregation_counts_articles_years_and_excludes_negated(tmp_path: Path) 
     assert pten["evidence_pmid"] == "200"  # highest confidence wins
     ev = evidence[pten["key"]]
     assert [ev.sentence[s:e] for s, e, _ in ev.spans] == ["PTEN", "loss", "immune checkpoint blockade"]
-    assert by_key["CD274|amplification|resistance|checkpoint_inhibitor"]["status"] == "new"
+    assert by_key["CD274|amplification|resistance|immune checkpoint blockade"]["status"] == "new"
     # every seed row is present, extracted or not, and seed rows come first
     assert len(rows) == 10
     assert [r["status"] for r in rows][:9] == ["seed"] * 9
@@ -58,10 +58,10 @@ def test_hedged_statements_count_half(tmp_path: Path) -> None:
 
 
 def test_supports_means_same_gene_effect_class_and_direction() -> None:
-    seed = {"PTEN|loss|resistance|checkpoint_inhibitor"}
-    assert seed_status("PTEN|deletion|resistance|checkpoint_inhibitor", seed) == "supports"
-    assert seed_status("PTEN|amplification|resistance|checkpoint_inhibitor", seed) == "new"
-    assert seed_status("PTEN|deletion|sensitivity|checkpoint_inhibitor", seed) == "new"
+    seed = {"PTEN|loss|resistance|immune checkpoint blockade"}
+    assert seed_status("PTEN|deletion|resistance|immune checkpoint blockade", seed) == "supports"
+    assert seed_status("PTEN|amplification|resistance|immune checkpoint blockade", seed) == "new"
+    assert seed_status("PTEN|deletion|sensitivity|immune checkpoint blockade", seed) == "new"
 
 
 def test_empty_triples_table_gives_the_seed_rows(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ def _rows(*keys: str) -> list[dict]:
     return rows
 
 
-KEYS = [f"G{i}|loss|resistance|checkpoint_inhibitor" for i in range(12)]
+KEYS = [f"G{i}|loss|resistance|immune checkpoint blockade" for i in range(12)]
 
 
 def _edit(path: Path, key: str, status: str, note: str) -> None:
