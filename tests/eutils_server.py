@@ -21,7 +21,7 @@ Python API::
     server = EutilsServer()                 # or EutilsServer(records=load_records([...files]))
     server.start(); server.base_url         # "http://127.0.0.1:PORT/entrez/eutils/"
     server.add_fault("429", retry_after=1)  # queue faults; each hits the next matching request
-    server.add_fault("503", endpoint="efetch", times=2)
+    server.add_fault("503", endpoint="efetch", times=2, skip=1)  # the 2nd and 3rd efetch fail
     server.requests                         # [LoggedRequest(time, endpoint, params, status, fault)]
     server.pmids                            # the PMIDs served, newest first
     server.count_override = 2_500_000       # esearch reports this count (synthetic ids past the real ones)
@@ -32,7 +32,7 @@ Fault kinds: ``"429"`` (with ``retry_after`` seconds), ``"500"``, ``"502"``, ``"
 (TCP reset, no response), ``"slow"`` (waits ``delay`` seconds, then answers normally), ``"truncate"``
 (200, the body cut in half, connection closed), ``"malformed"`` (200, XML with mismatched tags),
 ``"error"`` (200 with an ``<ERROR>`` element, as NCBI sends for an expired WebEnv), ``"count_change"``
-(esearch only: Count reported ``delta`` higher, as when PubMed indexes new records mid-search).
+(esearch only: from then on Count is ``delta`` higher, as when PubMed indexes records mid-search).
 
 Command line, for manual runs: ``python -m tests.eutils_server --port 8765`` then
 ``resistmine fetch --eutils-url http://127.0.0.1:8765/entrez/eutils/ ...``.
@@ -97,6 +97,7 @@ class Fault:
     retry_after: float | None = None
     delay: float = 2.0
     delta: int = 7
+    skip: int = 0  # let this many matching requests pass before the fault starts
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,8 @@ class EutilsServer:
         self.requests: list[LoggedRequest] = []
         self.count_override: int | None = None
         self.max_rate: float | None = None
+        self.count_growth = 0
+        self._arrivals: list[float] = []
         self._history: dict[tuple[str, str], list[str]] = {}
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -215,7 +218,9 @@ class EutilsServer:
         self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="eutils-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="eutils", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -249,11 +254,13 @@ class EutilsServer:
         retry_after: float | None = None,
         delay: float = 2.0,
         delta: int = 7,
+        skip: int = 0,
     ) -> None:
+        """Queue a fault for the next ``times`` requests to ``endpoint`` (any), after ``skip`` of them."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; one of {FAULT_KINDS}")
         with self._lock:
-            self.faults.append(Fault(kind, endpoint, times, retry_after, delay, delta))
+            self.faults.append(Fault(kind, endpoint, times, retry_after, delay, delta, skip))
 
     def clear(self) -> None:
         with self._lock:
@@ -264,24 +271,29 @@ class EutilsServer:
         return [r for r in self.requests if r.endpoint == endpoint]
 
     def _next_fault(self, endpoint: str) -> Fault | None:
+        chosen = None
         with self._lock:
-            for fault in self.faults:
-                if fault.endpoint in (None, endpoint) and (
-                    fault.kind != "count_change" or endpoint == "esearch"
-                ):
+            for fault in list(self.faults):
+                if fault.endpoint not in (None, endpoint):
+                    continue
+                if fault.kind == "count_change" and endpoint != "esearch":
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    continue
+                if chosen is None:
+                    chosen = fault
                     fault.times -= 1
                     if fault.times <= 0:
                         self.faults.remove(fault)
-                    return fault
-        return None
+        return chosen
 
     def _over_rate(self) -> bool:
-        if not self.max_rate:
-            return False
+        """NCBI's rule: more than ``max_rate`` requests arriving within one second get 429."""
         with self._lock:
             now = time.monotonic()
-            recent = [r for r in self.requests if r.time > now - 1.0]
-            return len(recent) >= self.max_rate
+            self._arrivals = [t for t in self._arrivals if t > now - 1.0] + [now]
+            return bool(self.max_rate) and len(self._arrivals) > self.max_rate
 
     def _log(self, endpoint: str, params: dict, status: int, fault: str | None) -> None:
         with self._lock:
@@ -367,6 +379,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             if kind == "slow":
+                state._log(endpoint, params, 200, kind)  # logged on arrival: the client has gone by the end
                 time.sleep(fault.delay)
             body = self._esearch(params, fault) if endpoint == "esearch" else self._efetch(params)
             if kind == "malformed":
@@ -376,7 +389,8 @@ class _Handler(BaseHTTPRequestHandler):
             elif kind == "error":
                 root = b"eSearchResult" if endpoint == "esearch" else b"eFetchResult"
                 body = _error_body("Unable to obtain query #1", root)
-            state._log(endpoint, params, 200, kind)
+            if kind != "slow":
+                state._log(endpoint, params, 200, kind)
             if kind == "truncate":
                 self.send_response(200)
                 self.send_header("Content-Type", "text/xml; charset=UTF-8")
@@ -394,7 +408,9 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server_state
         count, pmids = state.search(params)
         if fault is not None and fault.kind == "count_change":
-            count += fault.delta
+            with state._lock:
+                state.count_growth += fault.delta  # PubMed keeps growing: the change persists
+        count += state.count_growth
         retstart = int(params.get("retstart", 0) or 0)
         retmax = int(params.get("retmax", 20) or 0)
         if state.count_override is not None:  # a huge result: synthetic ids after the real ones
