@@ -34,10 +34,14 @@ def test_seam_redirects_this_threads_requests_and_restores_biopython():
     seen = {}
 
     def other_thread():
-        seen["other"] = Entrez._build_request(NCBI_BASE_URL + "esearch.fcgi", {"db": "pubmed", "term": "x", "email": "t@example.org"})
+        seen["other"] = Entrez._build_request(
+            NCBI_BASE_URL + "esearch.fcgi", {"db": "pubmed", "term": "x", "email": "t@example.org"}
+        )
 
     with entrez_seam("http://127.0.0.1:9/mirror", timeout=2.5):
-        request = Entrez._build_request(NCBI_BASE_URL + "efetch.fcgi", {"db": "pubmed", "id": "1,2", "email": "t@example.org"})
+        request = Entrez._build_request(
+            NCBI_BASE_URL + "efetch.fcgi", {"db": "pubmed", "id": "1,2", "email": "t@example.org"}
+        )
         assert Entrez.max_tries == 1
         thread = threading.Thread(target=other_thread)
         thread.start()
