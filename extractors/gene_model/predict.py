@@ -16,72 +16,94 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from corpus.errors import InputError
-from extractors.gene_model.features import GeneLexicon, load_hgnc_lexicon, set_flags
+from extractors.gene_model.features import GeneLexicon, load_hgnc_lexicon
 
 CUE_WORDS_FILE = "cue_words.txt"
 
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Token range ``[start, end)`` of text number ``index`` and its first character."""
+    """Token range ``[start, end)`` of text number ``index``."""
 
     index: int
     start: int
     end: int
-    char_offset: int
 
 
-def candidate_windows(doc: Doc, lexicon: GeneLexicon, window: int | None, index: int = 0) -> list[Window]:
-    """Merged token windows around candidate tokens (the whole doc when ``window`` is None)."""
+def candidate_windows(
+    words: Sequence[str], lexicon: GeneLexicon, window: int | None, index: int = 0
+) -> list[Window]:
+    """Merged token windows around candidate tokens (all tokens when ``window`` is None)."""
+    n = len(words)
     if window is None:
-        return [Window(index, 0, len(doc), 0)] if len(doc) else []
+        return [Window(index, 0, n)] if n else []
     windows: list[Window] = []
     start = end = -1
-    n = len(doc)
-    for i, token in enumerate(doc):
-        if not lexicon.is_candidate(token.text):
+    is_candidate = lexicon.is_candidate
+    for i, word in enumerate(words):
+        if not is_candidate(word):
             continue
         lo, hi = max(0, i - window), min(n, i + window + 1)
         if lo <= end:
             end = hi
         else:
             if end > 0:
-                windows.append(Window(index, start, end, doc[start].idx))
+                windows.append(Window(index, start, end))
             start, end = lo, hi
     if end > 0:
-        windows.append(Window(index, start, end, doc[start].idx))
+        windows.append(Window(index, start, end))
     return windows
 
 
 class GeneTagger:
     """The model pipeline plus its lexicon; ``predict`` maps texts to gene spans (character offsets)."""
 
-    def __init__(self, nlp: Language, lexicon: GeneLexicon, window: int | None = 8, batch_size: int = 256):
+    def __init__(self, nlp: Language, lexicon: GeneLexicon, window: int | None = 4, batch_size: int = 256):
         self.nlp = nlp
         self.lexicon = lexicon
         self.window = window
         self.batch_size = batch_size
         self.tokens_seen = 0
         self.tokens_run = 0
+        self._flags: dict[str, str] = {}
 
-    def _subdocs(self, texts: Iterable[str]) -> Iterator[tuple[Window, Doc]]:
+    def _flag(self, word: str) -> str:
+        flag = self._flags.get(word)
+        if flag is None:
+            flag = self.lexicon.flag(word)
+            if len(self._flags) < 500_000:
+                self._flags[word] = flag
+        return flag
+
+    def _subdocs(self, texts: Iterable[str]) -> Iterator[tuple[int, list[int], Doc]]:
+        """(text index, character offsets of the window's tokens, window doc with lexicon flags)."""
+        vocab = self.nlp.vocab
         for index, text in enumerate(texts):
             doc = self.nlp.make_doc(text)
-            self.tokens_seen += len(doc)
-            for w in candidate_windows(doc, self.lexicon, self.window, index):
-                sub = doc if (w.start == 0 and w.end == len(doc)) else doc[w.start : w.end].as_doc()
-                self.tokens_run += len(sub)
-                yield w, set_flags(sub, self.lexicon)
+            words, spaces, starts = [], [], []
+            for token in doc:
+                words.append(token.text)
+                spaces.append(bool(token.whitespace_))
+                starts.append(token.idx)
+            self.tokens_seen += len(words)
+            for w in candidate_windows(words, self.lexicon, self.window, index):
+                part = words[w.start : w.end]
+                flags = [self._flag(word) for word in part]
+                sub = Doc(vocab, words=part, spaces=spaces[w.start : w.end], lemmas=flags)
+                self.tokens_run += len(part)
+                yield index, starts[w.start : w.end], sub
 
     def predict(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
         """Gene spans per text, sorted, as ``(start, end)`` character offsets into that text."""
         out: list[list[tuple[int, int]]] = [[] for _ in texts]
-        pairs = list(self._subdocs(texts))
-        docs: Iterable[Doc] = (d for _, d in pairs)
+        parts = list(self._subdocs(texts))
+        docs: Iterable[Doc] = (doc for _, _, doc in parts)
         for _, proc in self.nlp.pipeline:
             docs = proc.pipe(docs, batch_size=self.batch_size)
-        for (w, _), doc in zip(pairs, docs, strict=True):
-            out[w.index].extend((w.char_offset + e.start_char, w.char_offset + e.end_char) for e in doc.ents)
+        for (index, starts, _), doc in zip(parts, docs, strict=True):
+            for ent in doc.ents:
+                last = doc[ent.end - 1]
+                out[index].append((starts[ent.start], starts[ent.end - 1] + len(last.text)))
         for spans in out:
             spans.sort()
         return out

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
+import pytest
 import spacy
 from spacy.tokens import Doc
 
@@ -74,10 +76,11 @@ def test_converter_aligns_at_least_97_percent_of_biored_train_spans(shared_dir):
 
 def test_candidate_windows_cover_gene_like_tokens_only():
     lexicon = GeneLexicon.from_entries(["PTEN"], ["glucagon"])
-    doc = make_nlp().make_doc("we saw that the level of PTEN was low in all of these many patients today")
-    (window,) = candidate_windows(doc, lexicon, window=2)
-    assert doc[window.start : window.end].text == "level of PTEN was low"
-    assert candidate_windows(make_nlp().make_doc("nothing here at all"), lexicon, window=2) == []
+    words = "we saw that the level of PTEN was low in all of these many patients today".split()
+    (window,) = candidate_windows(words, lexicon, window=2)
+    assert words[window.start : window.end] == "level of PTEN was low".split()
+    assert len(candidate_windows(words, lexicon, window=None)) == 1
+    assert candidate_windows("nothing here at all".split(), lexicon, window=2) == []
 
 
 def test_score_counts_strict_and_lenient_matches():
@@ -127,3 +130,26 @@ def test_tiny_training_run_is_reproducible_with_the_same_seed(tmp_path, shared_d
     assert weights[0] == weights[1]
     train(shared, tmp_path / "c", replace(config, seed=4), log=lambda line: None)
     assert (tmp_path / "c" / "ner" / "model").read_bytes() != weights[0]
+
+
+@pytest.mark.slow
+def test_train_command_prints_one_json_object_with_dev_figures(tmp_path, shared_dir, capsys):
+    from pipeline.cli import main
+
+    code = main(["train", "gene-ner", "--max-minutes", "0.05", "--shared", str(shared_dir),
+                 "--model-dir", str(tmp_path / "m"), "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["alignment"]["rate"] >= 0.97
+    assert result["data"]["dev_pmids_excluded"] == 100
+    for row in result["dev"].values():
+        assert row["abstracts"] == 100 and 0.0 <= row["strict_f"] <= row["lenient_f"] <= 1.0
+    assert (tmp_path / "m" / "cue_words.txt").is_file()
+
+
+def test_train_command_names_a_missing_corpus(tmp_path, capsys):
+    from pipeline.cli import main
+
+    code = main(["train", "gene-ner", "--shared", str(tmp_path), "--model-dir", str(tmp_path / "m")])
+    assert code == 2
+    assert "training corpus not found" in capsys.readouterr().err
