@@ -201,3 +201,20 @@ def test_fetch_of_a_pmid_that_does_not_exist(eutils_server, tmp_path):
     assert result.returncode == 2
     assert "warning: PubMed has no record for 1 PMID(s): 99999999" in result.stderr
     assert "none of the 1 PMID(s) exists in PubMed" in result.stderr
+
+
+def test_ingest_applies_delete_citation_blocks(tmp_path):
+    earlier = tmp_path / "update0001.xml"
+    earlier.write_text(
+        '<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID Version="1">26432306</PMID><Article>'
+        "<ArticleTitle>To be withdrawn.</ArticleTitle></Article></MedlineCitation></PubmedArticle>"
+        "</PubmedArticleSet>"
+    )
+    store_dir = tmp_path / "store"
+    assert resistmine("ingest", str(earlier), "--store", str(store_dir)).returncode == 0
+    assert "26432306" in CorpusStore(store_dir)
+    result = resistmine("ingest", str(shared_path(*BASELINE)), "--store", str(store_dir))
+    assert result.returncode == 0
+    assert "604 inserted, 0 updated, 0 unchanged, 1 deleted" in result.stdout
+    store = CorpusStore(store_dir)
+    assert "26432306" not in store and store.count() == 604 and "26432306" in store.deleted_pmids()
