@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from extractors.mentions import CANCER, GENE, MECHANISM, RESISTANCE_CUE, THERAPY, Mention
+from extractors.mentions import CANCER, CHEMICAL, GENE, MECHANISM, RESISTANCE_CUE, THERAPY, Mention
 from extractors.relations.vocab import cue_vocabulary
 from extractors.triples import Triple
 
@@ -66,6 +66,11 @@ _VERB_MECHANISMS = re.compile(
     r"(?:pharmacologic(?:al)?(?:ly)? )?inactivating|expressing|over-?expressing|lowering)$",
     re.IGNORECASE,
 )
+# "OPRM1-mediated pathway", "Atm-dependent apoptosis": the gene qualifies another noun and has no state.
+_GENE_AS_MODIFIER = re.compile(
+    r"^-(?:mediated|dependent|independent|induced|related|associated|regulated|driven|targeted|binding|"
+    r"specific|positive|negative|expressing|interacting|like)\b"
+)
 _MODIFIER_TAIL = re.compile(
     r"^\s*(?:gene\s+)?(?:mRNA\s+|protein\s+)?(?:expression|levels?|activity|copy number)\b"
 )
@@ -74,6 +79,8 @@ _MODIFIER_TAIL = re.compile(
 _SEGMENT_BREAK = re.compile(r";\s*|(?<=[a-z]\.)\s+(?=[A-Z][a-z])")
 _CLAUSE_BREAK = re.compile(
     r",?\s+(?:whereas|while|but|although|though)\s+|;\s*|(?<=[a-z]\.)\s+(?=[A-Z][a-z])"
+    r"|,\s+and\s+(?:this|these|that|it)\s+|,?\s+and\s+that\s+"
+    r"|,?\s+(?:indicating|suggesting|showing|demonstrating|confirming|implying)\s+that\s+"
 )
 _SUBJECT_PREFIX = re.compile(
     r"(?:^|\bthat\s+|\bwhether\s+|,\s+)(?:(?:the|The|a|an|ectopic|exogenous|endogenous|human|mouse|only)\s+)?$"
@@ -149,24 +156,38 @@ def extract_triples(
     """All triples stated in ``text``. ``sentences`` are (start, end) character spans in order;
     ``context(start, end)`` says whether a span is negated and whether it is hedged."""
     sents = [Sentence(i, s, e) for i, (s, e) in enumerate(sentences)] or [Sentence(0, 0, len(text))]
-    genes = [m for m in mentions if m.label == GENE and m.norm and m.category != "family"]
+    all_genes = [m for m in mentions if m.label == GENE]
+    genes = [m for m in all_genes if m.norm and m.category != "family"]
     therapies = [m for m in mentions if m.label == THERAPY and m.norm]
+    # Drugs come as CHEMICAL mentions without a therapy class; they stand in for therapies, after them.
+    drugs = [
+        Mention(m.start, m.end, m.text, THERAPY, m.norm.lower(), m.ids, "other", m.source, m.score * 0.9)
+        for m in mentions
+        if m.label == CHEMICAL and m.norm and not any(t.overlaps(m) for t in therapies)
+    ]
     cancers = [m for m in mentions if m.label == CANCER and m.norm]
     mechanisms = [m for m in mentions if m.label == MECHANISM]
     cues = [m for m in mentions if m.label == RESISTANCE_CUE and m.category != "process"]
-    dominant = _dominant_therapy(therapies)
+    dominant = _dominant_therapy(therapies) or _dominant_therapy(drugs)
+    therapies = sorted(therapies + drugs, key=lambda m: (m.start, m.end))
     dominant_cancer = _dominant(cancers)
     triples: list[Triple] = []
     effect_cues = [c for c in cues if c.norm in ("resistance", "sensitivity")]
     for sent in sents:
-        s_genes = [g for g in genes if sent.start <= g.start and g.end <= sent.end]
+        s_genes = [
+            g
+            for g in genes
+            if sent.start <= g.start and g.end <= sent.end and not _in_pathway_name(text, g, all_genes)
+        ]
         s_cues = [c for c in cues if sent.start <= c.start and c.end <= sent.end]
         s_therapies = [t for t in therapies if sent.start <= t.start and t.end <= sent.end]
         s_mechs = [m for m in mechanisms if sent.start <= m.start and m.end <= sent.end]
         has_resistance = any(c.norm == "resistance" for c in s_cues)
         s_cues = [c for c in s_cues if c.category != "needs_resistance" or has_resistance]
         s_cues = [c for c in s_cues if c.norm != "conditional" or s_therapies]
-        units = _units(text, s_genes, s_mechs, s_therapies, normalise_gene)
+        s_all_genes = [g for g in all_genes if sent.start <= g.start and g.end <= sent.end]
+        units = _units(text, s_genes, s_mechs, s_therapies, normalise_gene, s_all_genes)
+        units = _drop_objects(text, sent, units, s_all_genes + s_therapies)
         units += _agent_units(text, sent, s_genes, s_cues, s_therapies, units)
         window_start = sents[sent.index - 1].start if sent.index > 0 else sent.start
         for unit in units:
@@ -178,6 +199,7 @@ def extract_triples(
                 pmid,
                 sent,
                 unit,
+                units,
                 s_cues,
                 s_therapies,
                 cancers,
@@ -215,6 +237,18 @@ def _gene_lists(text: str, genes: list[Mention]) -> list[list[Mention]]:
     return groups
 
 
+def _in_pathway_name(text: str, gene: Mention, all_genes: list[Mention] | None) -> bool:
+    """``PI3K-AKT``, ``RAS/MAPK``: a gene joined by "-" or "/" to a gene family names a pathway."""
+    for other in all_genes or ():
+        if other.category != "family" or other is gene:
+            continue
+        if 0 < gene.start - other.end <= 1 and text[other.end : gene.start] in "-/":
+            return True
+        if 0 < other.start - gene.end <= 1 and text[gene.end : other.start] in "-/":
+            return True
+    return False
+
+
 def _mechanism_kind(mechanism: Mention) -> tuple[str, str]:
     attach, _, kind = mechanism.category.partition(":")
     return attach or "either", kind or "genetic"
@@ -226,6 +260,7 @@ def _units(
     mechanisms: list[Mention],
     therapies: list[Mention],
     normalise_gene: GeneNormaliser | None,
+    all_genes: list[Mention] | None = None,
 ) -> list[Unit]:
     units: list[Unit] = []
     target_therapies = [t for t in therapies if _THERAPY_TARGET.match(t.text)]
@@ -235,6 +270,10 @@ def _units(
         for gene in group:
             if any(_inside(gene, t) for t in target_therapies):
                 continue  # the therapy rule below reads these
+            if _GENE_AS_MODIFIER.match(text[gene.end : gene.end + 16]) or _in_pathway_name(
+                text, gene, all_genes
+            ):
+                continue
             candidates: list[tuple[int, int, Unit]] = []
             for mech in mechanisms:
                 attach, kind = _mechanism_kind(mech)
@@ -269,7 +308,7 @@ def _units(
             if candidates:
                 candidates.sort(key=lambda c: (c[0], c[1]))
                 units.append(candidates[0][2])
-    units.extend(_therapy_units(text, genes, target_therapies, normalise_gene))
+    units.extend(_therapy_units(text, genes, target_therapies, normalise_gene, all_genes or genes))
     return units
 
 
@@ -278,6 +317,7 @@ def _therapy_units(
     genes: list[Mention],
     therapies: list[Mention],
     normalise_gene: GeneNormaliser | None,
+    all_genes: list[Mention],
 ) -> list[Unit]:
     """Units from therapies naming their target: ``IDO inhibitors``, ``blockade of TIM-3``, ``anti-TIM-3``."""
     units = []
@@ -288,7 +328,8 @@ def _therapy_units(
         word = (match.group("word") or "").lower()
         mechanism = "activation" if word.startswith("agonist") else "inhibition"
         inner = [g for g in genes if _inside(g, therapy)]
-        if not inner and normalise_gene is not None:
+        named = any(_inside(g, therapy) for g in all_genes)  # families too: "blockade of PI3K-AKT"
+        if not named and normalise_gene is not None:
             target = match.group("anti") or match.group("of") or match.group("pre") or ""
             start = therapy.start + therapy.text.find(target) if target else therapy.start
             normalised = normalise_gene(target) if target else None
@@ -323,6 +364,28 @@ def _clause_bounds(text: str, sent: Sentence, position: int, breaks: re.Pattern[
     return start, end
 
 
+def _drop_objects(text: str, sent: Sentence, units: list[Unit], subjects: list[Mention]) -> list[Unit]:
+    """Units inside the predicate of another subject are that subject's objects, not the cue's agent:
+    "Myc enhances B-cell receptor signaling ... and confers resistance" speaks of Myc."""
+    kept = []
+    for unit in units:
+        start = _unit_span(unit)[0]
+        c_start, _ = _clause_bounds(text, sent, start, _CLAUSE_BREAK)
+        is_object = False
+        for subject in subjects:
+            if subject.end > start or subject.start < c_start or subject.overlaps(unit.gene):
+                continue
+            if not _SUBJECT_PREFIX.search(text[c_start : subject.start]):
+                continue
+            verb = _AGENT_VERB.match(text[subject.end : start])
+            if verb is not None:
+                is_object = True
+                break
+        if not is_object:
+            kept.append(unit)
+    return kept
+
+
 def _agent_units(
     text: str,
     sent: Sentence,
@@ -342,6 +405,8 @@ def _agent_units(
         first = group[0]
         if any((g.start, g.end) in taken for g in group) or any(_inside(first, t) for t in therapies):
             continue
+        if _GENE_AS_MODIFIER.match(text[group_end : group_end + 16]):
+            continue
         c_start, c_end = _clause_bounds(text, sent, first.start, _CLAUSE_BREAK)
         if not _SUBJECT_PREFIX.search(text[c_start : first.start]):
             continue
@@ -356,6 +421,42 @@ def _agent_units(
 
 
 # --- effect, therapy, triple -------------------------------------------------------------------------
+
+
+_DRUG_TARGET = re.compile(
+    r"(?:inhibitors?|inhibition|blockade|blockers?|antagonists?|agonists?|antibod(?:y|ies)|targeting)"
+    r"\s+(?:of|against|to|for)?\s*(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_COMPARED = re.compile(r"(?:compared (?:to|with)|than|versus|vs\.?|relative to)\s+(?:\S+\s+){0,3}$")
+_COORDINATED = re.compile(r"^\s*(?:,|and|or|/|,\s*and|,\s*or|as well as)?\s*$")
+
+
+def _unit_span(unit: Unit) -> tuple[int, int]:
+    return min(unit.gene.start, unit.mechanism_start), max(unit.gene.end, unit.mechanism_end)
+
+
+def _blocked(text: str, unit: Unit, cue: Mention, units: list[Unit]) -> bool:
+    """A cue speaks of the nearest unit (or list of units) on its side: "ATM-/- cells are hypersensitive
+    ..., correlating with a defective up-regulation of p53" binds ATM, not p53."""
+    start, end = _unit_span(unit)
+    low, high = (end, cue.start) if cue.start >= end else (cue.end, start)
+    between = sorted(
+        (
+            _unit_span(v)
+            for v in units
+            if v is not unit and low <= _unit_span(v)[0] and _unit_span(v)[1] <= high
+        ),
+    )
+    if not between:
+        return False
+    # blocked unless the units between form one coordinated list with this unit
+    chain = [(start, end), *between] if cue.start >= end else [*between, (start, end)]
+    chain.sort()
+    return any(
+        b[0] > a[1] and not _COORDINATED.match(text[a[1] : b[0]])
+        for a, b in zip(chain, chain[1:], strict=False)
+    )
 
 
 def _effect(cue_effect: str, unit: Unit, cue: Mention) -> str | None:
@@ -461,6 +562,7 @@ def _triple_for(
     pmid: str,
     sent: Sentence,
     unit: Unit,
+    units: list[Unit],
     cues: list[Mention],
     therapies: list[Mention],
     cancers: list[Mention],
@@ -470,25 +572,25 @@ def _triple_for(
     context: ContextFn,
     extractor_version: str,
 ) -> Triple | None:
-    if unit.kind == "drug" and _OBJECT_OF_CUE.search(text[sent.start : unit.mechanism_start]):
+    if unit.kind == "drug" and _OBJECT_OF_CUE.search(text[sent.start : _unit_span(unit)[0]]):
         return None  # "resistance to EGFR inhibitors": the drug is the therapy, not a state of the gene
     position = unit.gene.start
     clause = _clause_bounds(text, sent, position, _CLAUSE_BREAK)
-    segment = _clause_bounds(text, sent, position, _SEGMENT_BREAK)
+    if _COMPARED.search(text[clause[0] : _unit_span(unit)[0]]):
+        return None  # "compared to OPRM1-depleted cells": the reference group, not the finding
+    if unit.kind != "drug" and _DRUG_TARGET.search(text[clause[0] : _unit_span(unit)[0]]):
+        return None  # "inhibitors of BCR signaling": the gene names a drug's target
     effect_cues = [
         c
         for c in cues
         if c.norm in ("resistance", "sensitivity", "reversal", "combination", "association", "conditional")
+        and clause[0] <= c.start
+        and c.end <= clause[1]
+        and not _blocked(text, unit, c, units)
     ]
-    cue = _nearest(
-        [c for c in effect_cues if clause[0] <= c.start and c.end <= clause[1]], position, unit.gene.end
-    )
+    cue = _nearest(effect_cues, position, unit.gene.end)
     how = "clause"
-    if cue is None:
-        cue = _nearest(
-            [c for c in effect_cues if segment[0] <= c.start and c.end <= segment[1]], position, unit.gene.end
-        )
-        how = "sentence"
+    segment = _clause_bounds(text, sent, position, _SEGMENT_BREAK)
     cue_effect = None
     if cue is not None:
         cue_effect = "resistance" if cue.norm == "conditional" else cue.norm
