@@ -409,44 +409,16 @@ def run_bulk(files: Sequence[Path | str], settings: Settings, dask_address: str 
     return BulkSummary(tuple(outcomes), time.perf_counter() - start, tables, runner_name)
 
 
-def iter_pairs(store: Any, extractor_version: str | None = None) -> Iterator[tuple[Article, Any]]:
-    """(article, result of the current extractor for that article version, or None), in PMID order.
-
-    Streams in pages of the store's own size (keyset over articles, one ``IN`` query per page for the
-    results), so memory does not grow with the corpus.
-    """
-    if extractor_version is None:
-        from extractors.api import EXTRACTOR_VERSION as extractor_version
-    for page in _chunks(store.iter_articles(), 500):
-        results = {r.pmid: r for r in store.iter_results([a.pmid for a in page], extractor_version)}
-        for article in page:
-            result = results.get(article.pmid)
-            yield article, result if result is not None and result.version == article.version else None
-
-
 def write_bulk_tables(store: Any, settings: Settings) -> tuple[str, ...]:
-    """The CSV tables, their Parquet copies (one pass over the store), knowledge.csv and the report."""
-    from outputs.knowledge import knowledge_rows, load_seed
-    from outputs.parquet import PARQUET_DIR, ParquetTables
-    from outputs.report import write_report
-    from outputs.review import write_knowledge
-    from outputs.tables import (
-        ARTICLES_CSV,
-        ENTITIES_CSV,
-        KNOWLEDGE_CSV,
-        REPORT_HTML,
-        TRIPLES_CSV,
-        write_article_tables,
-    )
+    """The run's tables (engineer E's ``write_tables``: CSVs, knowledge.csv, report), then their Parquet
+    copies from the same (article, result) stream."""
+    from outputs.parquet import PARQUET_DIR, write_parquet
+    from outputs.tables import ARTICLES_CSV, ENTITIES_CSV, KNOWLEDGE_CSV, REPORT_HTML, TRIPLES_CSV
+    from pipeline.mining import article_results, extraction_version, write_tables
 
     out = Path(settings.out)
-    with ParquetTables(out) as parquet:
-        counts = write_article_tables(out, parquet.tap(iter_pairs(store)))
-    rows, evidence = knowledge_rows(out / TRIPLES_CSV, load_seed())
-    merged, stats = write_knowledge(out / KNOWLEDGE_CSV, rows)
-    summary = (f"{counts.articles} articles, {counts.entities} entities, {counts.triples} triples; "
-               f"{len(merged)} knowledge rows")
-    write_report(out / REPORT_HTML, merged, evidence, summary)
+    write_tables(store, out)
+    write_parquet(out, article_results(store, extraction_version()))
     names = (ARTICLES_CSV, ENTITIES_CSV, TRIPLES_CSV, KNOWLEDGE_CSV, REPORT_HTML, PARQUET_DIR)
     return tuple(str(out / name) for name in names)
 

@@ -1,4 +1,7 @@
-"""Bulk mining of baseline files: chunking keeps results aligned, and a SIGKILLed run resumes exactly."""
+"""Bulk mining of baseline files: chunking keeps results aligned, and a SIGKILLed run resumes exactly.
+
+``nlp`` and ``prefect_harness`` are the session fixtures of tests/pipeline/conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -43,31 +46,22 @@ print("SUMMARY " + json.dumps(summary.as_dict()), flush=True)
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    from extractors.api import load_pipeline
-
-    return load_pipeline()
-
-
-@pytest.fixture(scope="module")
 def sample_files(shared_dir, tmp_path_factory) -> list[Path]:
     return split_baseline(shared_dir / BASELINE, tmp_path_factory.mktemp("baseline"), 3)
 
 
 @pytest.fixture(scope="module")
-def prefect_env(tmp_path_factory) -> dict[str, str]:
-    """One Prefect test server for this module; subprocesses reach it through PREFECT_API_URL."""
+def prefect_env(prefect_harness, tmp_path_factory) -> dict[str, str]:
+    """The session's Prefect test server, for subprocesses (through PREFECT_API_URL)."""
     from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness():
-        yield {
-            **os.environ,
-            "PREFECT_API_URL": PREFECT_API_URL.value(),
-            "PREFECT_HOME": str(tmp_path_factory.mktemp("prefect-home")),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PYTHONPATH": str(REPO),
-        }
+    return {
+        **os.environ,
+        "PREFECT_API_URL": PREFECT_API_URL.value(),
+        "PREFECT_HOME": str(tmp_path_factory.mktemp("prefect-home")),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PYTHONPATH": str(REPO),
+    }
 
 
 def test_a_later_deletion_wins_and_a_later_article_revives():

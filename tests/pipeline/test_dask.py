@@ -1,4 +1,7 @@
-"""The bulk flow on a real Dask LocalCluster of two worker processes writes the tables one process writes."""
+"""The bulk flow on a real Dask LocalCluster of two worker processes writes the tables one process writes.
+
+``prefect_harness`` is the session fixture of tests/pipeline/conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +16,6 @@ from pipeline.config import Settings
 TABLES = ("articles.csv", "entities.csv", "triples.csv", "knowledge.csv")
 
 
-@pytest.fixture(scope="module")
-def prefect_api():
-    """One Prefect test server; run_bulk hands its URL to the Dask workers through the settings context."""
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness():
-        yield PREFECT_API_URL.value()
-
-
 def test_dask_options_are_checked_before_anything_runs(tmp_path):
     settings = Settings(store=tmp_path / "store", out=tmp_path / "out")
     with pytest.raises(InputError, match="either --dask-address or --workers"):
@@ -35,7 +28,8 @@ def test_dask_options_are_checked_before_anything_runs(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_dask_workers_produce_the_single_process_tables(shared_dir, tmp_path, prefect_api):
+def test_two_dask_workers_produce_the_single_process_tables(shared_dir, tmp_path, prefect_harness):
+    # run_bulk hands the harness's API URL to the workers through the settings context
     files = split_baseline(shared_dir / BASELINE, tmp_path / "baseline", 4)
     single = run_bulk(files, Settings(store=tmp_path / "s-store", out=tmp_path / "s-out"), chunk_size=100)
     dask = run_bulk(files, Settings(store=tmp_path / "d-store", out=tmp_path / "d-out"), workers=2,
