@@ -30,6 +30,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200c\u200d\u
 
 
 def fix_mojibake(text: str) -> str:
+    if text.isascii():  # mojibake needs non-ASCII characters; most titles skip ftfy's cost
+        return text
     return ftfy.fix_text(text, config=_FTFY)
 
 

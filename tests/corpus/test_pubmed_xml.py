@@ -315,3 +315,13 @@ def test_streaming_memory_stays_flat():
     large_count, large_rss = _stream_rss(10)  # 46 MB of XML, 6,040 citations
     assert (small_count, large_count) == (604, 6040)
     assert large_rss - small_rss < 10_000, (small_rss, large_rss)  # KB: ten times the input, <10 MB more
+
+
+def test_declared_non_utf8_encoding_is_decoded():
+    body = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?><PubmedArticleSet>'
+        + _citation("4", "<Abstract><AbstractText>Caf\xe9 au lait spots in NF1.</AbstractText></Abstract>")
+        + "</PubmedArticleSet>"
+    )
+    [article] = parse_pubmed_xml(body.encode("latin-1"))
+    assert article.abstract == "Caf\xe9 au lait spots in NF1."
