@@ -1,0 +1,77 @@
+"""``resistmine bench``: the arithmetic of ratios and targets, the Entrez.read reference, the JSON output.
+
+Speed itself is measured by the command, never asserted here.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from baseline_files import BASELINE
+
+from pipeline.bench import BenchReport, StageResult, _nearest_bundled_dtd, bench_entrez_read
+from pipeline.cli import main
+
+
+def _report(**rates: float) -> BenchReport:
+    stages = [StageResult(name, int(rate * 2), 2.0, processes=2 if name == "end_to_end_all_cores" else 1)
+              for name, rate in rates.items()]
+    return BenchReport(("x.xml",), 10, 10, 100, 2, tuple(stages), {}, 900.0, 700.0, 600.0)
+
+
+def test_ratios_targets_and_projection_follow_the_measured_rates():
+    report = _report(xml_parse=6000, entrez_read=1000, blank_tokenizer=1600, end_to_end_1_process=400,
+                     end_to_end_all_cores=800, ner=500)
+    ratios = report.ratios()
+    assert ratios["xml_vs_entrez"] == 6.0
+    assert ratios["end_to_end_1_vs_tokenizer"] == 0.25
+    assert ratios["end_to_end_per_core"] == 400.0
+    assert ratios["all_cores_speedup"] == 2.0
+    assert all(report.targets().values())
+    assert report.projection_hours(26_000_000, workers=2) == round(26_000_000 / 800 / 3600, 2)
+
+    slow = _report(xml_parse=3000, entrez_read=1000, blank_tokenizer=1600, end_to_end_1_process=300,
+                   end_to_end_all_cores=500)
+    missed = [name for name, ok in slow.targets().items() if ok is False]
+    assert len(missed) == 3 and not any("RSS" in name for name in missed)
+
+
+def test_a_failed_stage_gives_no_ratio_instead_of_a_wrong_one():
+    report = _report(xml_parse=6000, blank_tokenizer=1600, end_to_end_1_process=400)
+    failed = StageResult("entrez_read", 0, 0.0, error="RuntimeError: no DTD")
+    report = BenchReport(report.corpus, 10, 10, 100, 2, (*report.stages, failed), {}, 1.0, 1.0, 1.0)
+    assert report.ratios()["xml_vs_entrez"] is None
+    assert report.targets()["xml parsing >= 5x Entrez.read"] is None
+
+
+def test_a_missing_dtd_is_timed_with_the_nearest_older_one_biopython_ships(shared_dir):
+    data = gzip.open(shared_dir / BASELINE).read()
+    replaced, note = _nearest_bundled_dtd(data)
+    assert b"nlmmedlinecitationset_150101.dtd" in replaced[:2048]
+    assert len(replaced) == len(data) and "160101" in note
+    assert _nearest_bundled_dtd(b'<?xml version="1.0"?><x/>') is None
+
+
+def test_entrez_read_failure_is_reported_not_raised(tmp_path):
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(b'<?xml version="1.0"?>\n<PubmedArticleSet><PubmedArticle>')
+    stage = bench_entrez_read([broken], repeat=1)
+    assert stage.error and stage.rate is None
+
+
+@pytest.mark.slow
+def test_bench_json_prints_one_object_with_every_stage(shared_dir, nlp, capsys):
+    code = main(["bench", "--corpus", str(shared_dir / BASELINE), "--limit", "40", "--repeat", "1", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)  # exactly one JSON document on stdout
+    assert report["abstracts"] == 40 and report["citations"] == 604
+    stages = report["stages"]
+    for name in ("xml_parse", "entrez_read", "blank_tokenizer", "ner", "relations", "end_to_end_1_process",
+                 "end_to_end_all_cores"):
+        assert stages[name]["per_second"] > 0, (name, stages[name])
+    assert stages["end_to_end_1_process"]["items"] == 40
+    assert report["peak_rss_mb"] >= report["pipeline_rss_mb"] > 0
+    assert set(report["ratios"]) >= {"xml_vs_entrez", "end_to_end_1_vs_tokenizer", "end_to_end_per_core"}
+    assert report["projection_hours_26M"]["this_machine"] > 0
