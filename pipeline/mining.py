@@ -272,9 +272,11 @@ def extract_pending(
     if nlp is None:
         nlp = load_pipeline(settings.model if settings else None)
     n_process = settings.n_process if settings else 1
+    # Results are saved per chunk (one transaction): a killed run loses at most one chunk of work.
+    size = max(1, min(EXTRACT_CHUNK, settings.batch_size if settings else EXTRACT_CHUNK))
     done = 0
-    for start in range(0, len(pending), EXTRACT_CHUNK):
-        chunk = pending[start : start + EXTRACT_CHUNK]
+    for start in range(0, len(pending), size):
+        chunk = pending[start : start + size]
         articles = list(store.iter_articles(chunk))
         results = list(extract_articles(articles, nlp=nlp, n_process=n_process))
         checkpoint("extract")
@@ -407,7 +409,11 @@ def mine(
                 with warnings.catch_warnings(record=True) as raised:
                     warnings.simplefilter("always", MaxRecordsWarning)
                     plan = steps.plan(settings, store)
-                caught.extend(str(w.message) for w in raised)
+                for w in raised:
+                    if issubclass(w.category, MaxRecordsWarning):
+                        caught.append(str(w.message))
+                    else:  # not ours to report: hand it back to the warnings machinery
+                        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
                 for message in caught:
                     log.warning(message)
                 outcome = steps.fetch(settings, store, plan.to_fetch)

@@ -16,14 +16,22 @@ from pipeline.cli import main
 
 
 def _report(**rates: float) -> BenchReport:
-    stages = [StageResult(name, int(rate * 2), 2.0, processes=2 if name == "end_to_end_all_cores" else 1)
-              for name, rate in rates.items()]
+    stages = [
+        StageResult(name, int(rate * 2), 2.0, processes=2 if name == "end_to_end_all_cores" else 1)
+        for name, rate in rates.items()
+    ]
     return BenchReport(("x.xml",), 10, 10, 100, 2, tuple(stages), {}, 900.0, 700.0, 600.0)
 
 
 def test_ratios_targets_and_projection_follow_the_measured_rates():
-    report = _report(xml_parse=6000, entrez_read=1000, blank_tokenizer=1600, end_to_end_1_process=400,
-                     end_to_end_all_cores=800, ner=500)
+    report = _report(
+        xml_parse=6000,
+        entrez_read=1000,
+        blank_tokenizer=1600,
+        end_to_end_1_process=400,
+        end_to_end_all_cores=800,
+        ner=500,
+    )
     ratios = report.ratios()
     assert ratios["xml_vs_entrez"] == 6.0
     assert ratios["end_to_end_1_vs_tokenizer"] == 0.25
@@ -32,8 +40,13 @@ def test_ratios_targets_and_projection_follow_the_measured_rates():
     assert all(report.targets().values())
     assert report.projection_hours(26_000_000, workers=2) == round(26_000_000 / 800 / 3600, 2)
 
-    slow = _report(xml_parse=3000, entrez_read=1000, blank_tokenizer=1600, end_to_end_1_process=300,
-                   end_to_end_all_cores=500)
+    slow = _report(
+        xml_parse=3000,
+        entrez_read=1000,
+        blank_tokenizer=1600,
+        end_to_end_1_process=300,
+        end_to_end_all_cores=500,
+    )
     missed = [name for name, ok in slow.targets().items() if ok is False]
     assert len(missed) == 3 and not any("RSS" in name for name in missed)
 
@@ -68,8 +81,15 @@ def test_bench_json_prints_one_object_with_every_stage(shared_dir, nlp, capsys):
     report = json.loads(capsys.readouterr().out)  # exactly one JSON document on stdout
     assert report["abstracts"] == 40 and report["citations"] == 604
     stages = report["stages"]
-    for name in ("xml_parse", "entrez_read", "blank_tokenizer", "ner", "relations", "end_to_end_1_process",
-                 "end_to_end_all_cores"):
+    for name in (
+        "xml_parse",
+        "entrez_read",
+        "blank_tokenizer",
+        "ner",
+        "relations",
+        "end_to_end_1_process",
+        "end_to_end_all_cores",
+    ):
         assert stages[name]["per_second"] > 0, (name, stages[name])
     assert stages["end_to_end_1_process"]["items"] == 40
     assert report["peak_rss_mb"] >= report["pipeline_rss_mb"] > 0

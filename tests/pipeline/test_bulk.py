@@ -108,8 +108,9 @@ def test_a_killed_run_resumes_at_the_unfinished_file_without_loss_or_duplicates(
     second = sample_files[1].name
 
     # 1. start a real run and SIGKILL it once the first chunk of the second file is committed
-    process = subprocess.Popen(command, env=prefect_env, cwd=REPO, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        command, env=prefect_env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     seen = []
     try:
         for line in process.stdout:

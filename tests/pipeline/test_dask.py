@@ -32,8 +32,9 @@ def test_two_dask_workers_produce_the_single_process_tables(shared_dir, tmp_path
     # run_bulk hands the harness's API URL to the workers through the settings context
     files = split_baseline(shared_dir / BASELINE, tmp_path / "baseline", 4)
     single = run_bulk(files, Settings(store=tmp_path / "s-store", out=tmp_path / "s-out"), chunk_size=100)
-    dask = run_bulk(files, Settings(store=tmp_path / "d-store", out=tmp_path / "d-out"), workers=2,
-                    chunk_size=100)
+    dask = run_bulk(
+        files, Settings(store=tmp_path / "d-store", out=tmp_path / "d-out"), workers=2, chunk_size=100
+    )
 
     assert single.runner == "local" and dask.runner == "dask:LocalCluster(2)"
     assert dask.mined == single.mined == tuple(f.name for f in files)
