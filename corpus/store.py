@@ -38,7 +38,7 @@ _CHUNK = 500  # SQLite host-parameter batches
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
-    pmid TEXT PRIMARY KEY,
+    pmid INTEGER PRIMARY KEY,
     version INTEGER NOT NULL,
     digest TEXT NOT NULL,
     data TEXT NOT NULL,
@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS articles (
     first_seen TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS results (
-    pmid TEXT NOT NULL,
+    pmid INTEGER NOT NULL,
     extractor_version TEXT NOT NULL,
     version INTEGER NOT NULL,
     digest TEXT,
@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS results (
     PRIMARY KEY (pmid, extractor_version)
 );
 CREATE TABLE IF NOT EXISTS deletions (
-    pmid TEXT PRIMARY KEY,
+    pmid INTEGER PRIMARY KEY,
     deleted_at TEXT NOT NULL,
     source TEXT NOT NULL
 );
@@ -258,7 +258,8 @@ class CorpusStore:
         conn: sqlite3.Connection, article: Article, source: str, query: str | None, stamp: str
     ) -> str:
         digest = article_digest(article)
-        row = conn.execute("SELECT version, digest FROM articles WHERE pmid = ?", (article.pmid,)).fetchone()
+        key = int(article.pmid)
+        row = conn.execute("SELECT version, digest FROM articles WHERE pmid = ?", (key,)).fetchone()
         if row is not None:
             version, old_digest = row
             if article.version < version:
@@ -268,21 +269,21 @@ class CorpusStore:
             conn.execute(
                 "UPDATE articles SET version=?, digest=?, data=?, source=?, query=?, fetched_at=? "
                 "WHERE pmid=?",
-                (article.version, digest, article_to_json(article), source, query, stamp, article.pmid),
+                (article.version, digest, article_to_json(article), source, query, stamp, key),
             )
             return "updated"
         conn.execute(
             "INSERT INTO articles (pmid, version, digest, data, source, query, fetched_at, first_seen) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (article.pmid, article.version, digest, article_to_json(article), source, query, stamp, stamp),
+            (key, article.version, digest, article_to_json(article), source, query, stamp, stamp),
         )
-        conn.execute("DELETE FROM deletions WHERE pmid = ?", (article.pmid,))
+        conn.execute("DELETE FROM deletions WHERE pmid = ?", (key,))
         return "inserted"
 
     @staticmethod
     def _delete(conn: sqlite3.Connection, pmids: Iterable[str], source: str, stamp: str) -> int:
         count = 0
-        for pmid in pmids:
+        for pmid in (int(p) for p in pmids):
             count += conn.execute("DELETE FROM articles WHERE pmid = ?", (pmid,)).rowcount
             conn.execute("DELETE FROM results WHERE pmid = ?", (pmid,))
             conn.execute(
@@ -299,21 +300,21 @@ class CorpusStore:
     delete_articles = delete
 
     def get(self, pmid: str) -> Article | None:
-        rows = self._query("SELECT data FROM articles WHERE pmid = ?", (str(pmid),))
+        key = _key(pmid)
+        rows = self._query("SELECT data FROM articles WHERE pmid = ?", (key,)) if key is not None else []
         return article_from_json(rows[0][0]) if rows else None
 
     def __contains__(self, pmid: object) -> bool:
-        return bool(self._query("SELECT 1 FROM articles WHERE pmid = ?", (str(pmid),)))
+        key = _key(pmid)
+        return key is not None and bool(self._query("SELECT 1 FROM articles WHERE pmid = ?", (key,)))
 
     def iter_articles(self, pmids: Iterable[str] | None = None) -> Iterator[Article]:
-        """Articles in PMID order (numeric), or those of ``pmids`` that are stored, in the order given."""
+        """Articles in PMID order, or those of ``pmids`` that are stored, in the order given."""
         if pmids is None:
             last = -1
             while True:
                 rows = self._query(
-                    "SELECT CAST(pmid AS INTEGER), data FROM articles WHERE CAST(pmid AS INTEGER) > ? "
-                    "ORDER BY CAST(pmid AS INTEGER) LIMIT ?",
-                    (last, _CHUNK),
+                    "SELECT pmid, data FROM articles WHERE pmid > ? ORDER BY pmid LIMIT ?", (last, _CHUNK)
                 )
                 if not rows:
                     return
@@ -321,20 +322,21 @@ class CorpusStore:
                     yield article_from_json(data)
                 last = rows[-1][0]
         else:
-            for chunk in _chunks([str(p) for p in pmids], _CHUNK):
+            for chunk in _chunks(_keys(pmids), _CHUNK):
                 marks = ",".join("?" * len(chunk))
                 found = dict(self._query(f"SELECT pmid, data FROM articles WHERE pmid IN ({marks})", chunk))
-                for pmid in chunk:
-                    if pmid in found:
-                        yield article_from_json(found.pop(pmid))
+                for key in chunk:
+                    if key in found:
+                        yield article_from_json(found.pop(key))
 
     def versions(self, pmids: Iterable[str] | None = None) -> dict[str, int]:
         if pmids is None:
-            return dict(self._query("SELECT pmid, version FROM articles"))
+            return {str(p): v for p, v in self._query("SELECT pmid, version FROM articles ORDER BY pmid")}
         result: dict[str, int] = {}
-        for chunk in _chunks([str(p) for p in pmids], _CHUNK):
+        for chunk in _chunks(_keys(pmids), _CHUNK):
             marks = ",".join("?" * len(chunk))
-            result.update(self._query(f"SELECT pmid, version FROM articles WHERE pmid IN ({marks})", chunk))
+            rows = self._query(f"SELECT pmid, version FROM articles WHERE pmid IN ({marks})", chunk)
+            result.update((str(p), v) for p, v in rows)
         return result
 
     def missing(self, pmids: Iterable[str]) -> list[str]:
@@ -349,12 +351,12 @@ class CorpusStore:
     def provenance(self, pmid: str) -> Provenance | None:
         rows = self._query(
             "SELECT pmid, version, source, query, fetched_at, first_seen FROM articles WHERE pmid = ?",
-            (str(pmid),),
+            (_key(pmid),),
         )
-        return Provenance(*rows[0]) if rows else None
+        return Provenance(str(rows[0][0]), *rows[0][1:]) if rows else None
 
     def deleted_pmids(self) -> set[str]:
-        return {row[0] for row in self._query("SELECT pmid FROM deletions")}
+        return {str(row[0]) for row in self._query("SELECT pmid FROM deletions")}
 
     # ------------------------------------------------------------------ extraction results
 
@@ -372,14 +374,14 @@ class CorpusStore:
             for result in results:
                 version_tag = default or _extractor_version(result)
                 row = conn.execute(
-                    "SELECT version, digest FROM articles WHERE pmid = ?", (str(result.pmid),)
+                    "SELECT version, digest FROM articles WHERE pmid = ?", (int(result.pmid),)
                 ).fetchone()
                 digest = row[1] if row is not None and row[0] == result.version else None
                 conn.execute(
                     "INSERT OR REPLACE INTO results "
                     "(pmid, extractor_version, version, digest, data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                     (
-                        str(result.pmid),
+                        int(result.pmid),
                         version_tag,
                         int(result.version),
                         digest,
@@ -393,34 +395,29 @@ class CorpusStore:
         self, pmids: Iterable[str] | None = None, extractor_version: str | None = None
     ) -> Iterator[StoredResult]:
         """Stored results in PMID order; with ``extractor_version``, only that version's."""
-        where, params = [], []
-        if extractor_version is not None:
-            where.append("extractor_version = ?")
-            params.append(extractor_version)
+        version_clause = "extractor_version = ? AND " if extractor_version is not None else ""
+        version_param = [extractor_version] if extractor_version is not None else []
+        columns = "SELECT pmid, version, extractor_version, data FROM results"
         if pmids is not None:
-            wanted = [str(p) for p in pmids]
-            for chunk in _chunks(wanted, _CHUNK):
+            for chunk in _chunks(_keys(pmids), _CHUNK):
                 marks = ",".join("?" * len(chunk))
-                clause = " AND ".join([*where, f"pmid IN ({marks})"])
                 rows = self._query(
-                    f"SELECT pmid, version, extractor_version, data FROM results WHERE {clause} "
-                    "ORDER BY CAST(pmid AS INTEGER), extractor_version",
-                    [*params, *chunk],
+                    f"{columns} WHERE {version_clause}pmid IN ({marks}) ORDER BY pmid, extractor_version",
+                    [*version_param, *chunk],
                 )
                 yield from (_stored(row) for row in rows)
             return
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
-        offset = 0
-        while True:
+        last: tuple[int, str] = (-1, "")
+        while True:  # keyset pagination on the primary key: each page is an index range scan
             rows = self._query(
-                f"SELECT pmid, version, extractor_version, data FROM results {clause} "
-                "ORDER BY CAST(pmid AS INTEGER), extractor_version LIMIT ? OFFSET ?",
-                [*params, _CHUNK, offset],
+                f"{columns} WHERE {version_clause}(pmid, extractor_version) > (?, ?) "
+                "ORDER BY pmid, extractor_version LIMIT ?",
+                [*version_param, *last, _CHUNK],
             )
             if not rows:
                 return
             yield from (_stored(row) for row in rows)
-            offset += len(rows)
+            last = (rows[-1][0], rows[-1][2])
 
     def pending_extraction(self, extractor_version: str) -> list[str]:
         """PMIDs whose current article has no result from ``extractor_version`` (new, newer or changed)."""
@@ -428,10 +425,10 @@ class CorpusStore:
             "SELECT a.pmid FROM articles a LEFT JOIN results r "
             "ON r.pmid = a.pmid AND r.extractor_version = ? AND r.version = a.version "
             "AND (r.digest IS NULL OR r.digest = a.digest) "
-            "WHERE r.pmid IS NULL ORDER BY CAST(a.pmid AS INTEGER)",
+            "WHERE r.pmid IS NULL ORDER BY a.pmid",
             (extractor_version,),
         )
-        return [row[0] for row in rows]
+        return [str(row[0]) for row in rows]
 
     # ------------------------------------------------------------------ files and state
 
@@ -535,7 +532,17 @@ def _extractor_version(result: Any) -> str:
 def _stored(row: tuple) -> StoredResult:
     pmid, version, extractor_version, data = row
     mentions, triples = result_from_json(data)
-    return StoredResult(pmid, int(version), mentions, triples, extractor_version)
+    return StoredResult(str(pmid), int(version), mentions, triples, extractor_version)
+
+
+def _key(pmid: object) -> int | None:
+    """The integer key of a PMID (SQLite's rowid: ordered and indexed); ``None`` if it is not one."""
+    text = str(pmid).strip()
+    return int(text) if text.isdigit() else None
+
+
+def _keys(pmids: Iterable[object]) -> list[int]:
+    return [k for k in (_key(p) for p in pmids) if k is not None]
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
