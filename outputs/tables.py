@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -144,6 +144,8 @@ def entity_rows(result: ResultLike) -> Iterator[dict[str, Any]]:
 
 def triple_rows(result: ResultLike, pub_year: int | None) -> Iterator[dict[str, Any]]:
     for triple in sorted(result.triples, key=lambda t: (t.sentence_start, t.gene_start, t.row_key())):
+        if triple.pmid != result.pmid:  # the result's PMID is authoritative (a triple may leave it empty)
+            triple = replace(triple, pmid=result.pmid)
         row = triple.as_row()
         row.update(
             version=result.version,

@@ -83,3 +83,11 @@ def test_tables_are_byte_identical_on_rewrite_and_sorted(tmp_path: Path) -> None
     write_article_tables(tmp_path / "two", pairs)
     for name in ("articles.csv", "entities.csv", "triples.csv"):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+
+
+def test_the_results_pmid_fills_a_triple_that_left_its_own_empty(tmp_path: Path) -> None:
+    a = make_article("100")
+    path = _write(tmp_path, [(a, make_result(a, make_triple(a, pmid="")))])
+    rows, _ = knowledge_rows(path, ())
+    assert rows[0]["pmids"] == "100" and rows[0]["n_articles"] == 1
+    assert "100:1:PTEN:loss" in path.read_text(encoding="utf-8")
