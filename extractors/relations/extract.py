@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from extractors.mentions import CANCER, CHEMICAL, GENE, MECHANISM, RESISTANCE_CUE, THERAPY, Mention
-from extractors.relations.vocab import cue_vocabulary
+from extractors.relations.vocab import cue_vocabulary, drug_class
 from extractors.triples import Triple
 
 RELATIONS_VERSION = "relations-0.1"
@@ -161,7 +161,7 @@ def extract_triples(
     therapies = [m for m in mentions if m.label == THERAPY and m.norm]
     # Drugs come as CHEMICAL mentions without a therapy class; they stand in for therapies, after them.
     drugs = [
-        Mention(m.start, m.end, m.text, THERAPY, m.norm.lower(), m.ids, "other", m.source, m.score * 0.9)
+        Mention(m.start, m.end, m.text, THERAPY, m.norm.lower(), m.ids, drug_class(m.text, m.norm), m.source)
         for m in mentions
         if m.label == CHEMICAL and m.norm and not any(t.overlaps(m) for t in therapies)
     ]

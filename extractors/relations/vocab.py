@@ -163,3 +163,23 @@ def context_termsets() -> dict[str, dict[str, list[str]]]:
     raw = resources.files("extractors.relations").joinpath("data", "context.json").read_text(encoding="utf-8")
     data = json.loads(raw)
     return {key: data[key] for key in ("negation", "hedging")}
+
+
+@cache
+def drug_classes() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """(name pattern, therapy class) rows of data/drug_classes.tsv, in file order."""
+    rows = []
+    for row in _read_tsv("drug_classes.tsv"):
+        try:
+            rows.append((re.compile(row["pattern"], re.IGNORECASE), row["class"]))
+        except re.error as exc:
+            raise InputError(f"bad pattern in relations/data/drug_classes.tsv: {exc}") from exc
+    return tuple(rows)
+
+
+def drug_class(*names: str) -> str:
+    """The therapy class of a drug by name (INN stems such as -platin, -tinib), ``other`` when unknown."""
+    for regex, therapy_class in drug_classes():
+        if any(regex.fullmatch(name.strip()) for name in names if name):
+            return therapy_class
+    return "other"
