@@ -261,6 +261,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", help="spaCy/scispaCy model to build the pipeline on (default: blank English)"
     )
+    parser.add_argument(
+        "--parser",
+        help="relation extraction's parser: auto (the model's, if any), none (surface patterns), or a spaCy "
+        "model such as en_core_web_sm",
+    )
     try:
         parser.add_argument("--store", help="corpus store to read gold texts from when not in --data")
     except argparse.ArgumentError:
@@ -274,7 +279,15 @@ def run(args: argparse.Namespace, settings: object | None = None) -> int:
     data_dir = Path(args.data) if getattr(args, "data", None) else DEFAULT_DATA
     store = getattr(args, "store", None) or getattr(settings, "store", None)
     articles = load_articles(gold, data_dir, Path(store) if store else None)
-    nlp = load_pipeline(getattr(args, "model", None))
+    parser = getattr(args, "parser", None)
+    if parser:
+        from extractors.pipeline import build_pipeline
+
+        nlp = build_pipeline(getattr(args, "model", None))
+        if "resistmine_relations" in nlp.pipe_names:
+            nlp.replace_pipe("resistmine_relations", "resistmine_relations", config={"parser": parser})
+    else:
+        nlp = load_pipeline(getattr(args, "model", None))
     if "resistmine_relations" not in nlp.pipe_names:
         raise InputError(
             "the pipeline has no resistmine_relations component (is extractors.relations importable?)"

