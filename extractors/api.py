@@ -72,11 +72,14 @@ class ArticleResult:
 
 
 @cache
-def load_pipeline(model: str | None = None, relations: bool = True) -> Language:
-    """The pipeline for ``model`` (a spaCy/scispaCy package name or path; None = blank English), cached."""
+def load_pipeline(model: str | None = None, relations: bool = True, gene_model: bool = True) -> Language:
+    """The pipeline for ``model`` (a spaCy/scispaCy package name or path; None = blank English), cached.
+
+    ``gene_model=False`` leaves out the trained gene tagger even when its weights are present.
+    """
     from extractors.pipeline import build_pipeline
 
-    return build_pipeline(model, relations=relations)
+    return build_pipeline(model, relations=relations, gene_model=gene_model)
 
 
 def result_from_doc(doc: Doc, article: Article) -> ArticleResult:

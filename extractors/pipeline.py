@@ -29,16 +29,15 @@ def build_pipeline(model: str | None = None, relations: bool = True, gene_model:
                    tokenizer: str = "scispacy") -> Language:
     """A fresh pipeline (use ``extractors.api.load_pipeline`` for the cached one)."""
     import extractors.ner.components  # noqa: F401  (registers the factories)
+    import extractors.ner.segment  # noqa: F401
 
     nlp = _base(model, tokenizer)
     if model and "ner" in nlp.pipe_names:
         nlp.add_pipe("resistmine_model_entities")
     if not any(p in nlp.pipe_names for p in ("parser", "senter", "sentencizer")):
-        nlp.add_pipe("sentencizer")
+        nlp.add_pipe("resistmine_sentences")
     if "abbreviation_detector" not in nlp.pipe_names:
-        import scispacy.abbreviation  # noqa: F401  (registers "abbreviation_detector")
-
-        nlp.add_pipe("abbreviation_detector")
+        nlp.add_pipe("resistmine_abbreviations")
     for name in RECOGNISERS:
         nlp.add_pipe(name)
     if gene_model and GENE_MODEL_DIR.is_dir():

@@ -3,7 +3,7 @@
 Pure function over plain data: given the pairs ``(short_start, short_end, long_start, long_end)`` and the
 mentions found so far, return the mentions with (a) every occurrence of a short form given its long
 form's concept, and (b) short forms whose long form is *not* an entity of that label dropped (``ITD``
-defined as "internal tandem duplication" is not the gene ``ITD``).
+defined as a disease is not the gene ``ITD``).
 """
 
 from __future__ import annotations
@@ -33,10 +33,15 @@ def apply_abbreviations(text: str, mentions: list[Mention],
             if covering:
                 concept = max(covering, key=lambda m: m.end - m.start)
                 out = _propagate(text, out, short, concept)
-            elif short_hits and not inside:
-                # the short form was matched as this label but its definition is something else
+            elif short_hits and _covered_by_other(out, label, long_start, long_end):
+                # the short form was matched as this label but its definition is another kind of entity
                 out = [m for m in out if not (m.label == label and m.text == short and m.source != "model")]
     return out
+
+
+def _covered_by_other(mentions: list[Mention], label: str, long_start: int, long_end: int) -> bool:
+    return any(m.label != label and m.label in ENTITY_LABELS and m.start <= long_start + 1
+               and m.end >= long_end - 1 for m in mentions)
 
 
 def _propagate(text: str, mentions: list[Mention], short: str, concept: Mention) -> list[Mention]:

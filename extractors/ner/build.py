@@ -53,9 +53,14 @@ def learned_entries(label: str, path: Path = LEARNED) -> Iterator[Entry]:
         if not line.strip() or line.startswith("#"):
             continue
         row_label, surface, norm, ids, category = line.split("\t")[:5]
-        if row_label == label:
-            concept = Concept(label, norm, tuple(i for i in ids.split(";") if i), category)
-            yield Entry(surface, concept, 1, True)
+        if row_label != label:
+            continue
+        # "prefer": train gold usually means this concept by this (ambiguous) form, so it beats the rest
+        priority = -1 if category == "prefer" else 1
+        category = "gene" if category == "prefer" else category
+        concept = Concept(label, norm, tuple(i for i in ids.split(";") if i), category)
+        # multi-word names are matched in any case ("Programmed death-ligand 1"); symbols exactly
+        yield Entry(surface, concept, priority, not (" " in surface and len(surface) >= 8))
 
 
 def build_lexicon(label: str, *, filtered: bool = True) -> Lexicon:

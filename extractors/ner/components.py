@@ -15,11 +15,13 @@ from spacy.tokens import Doc
 from extractors.mentions import CANCER, CHEMICAL, GENE, THERAPY, Mention
 from extractors.ner.abbreviations import ENTITY_LABELS, apply_abbreviations
 from extractors.ner.build import load_lexicons
-from extractors.ner.matcher import LexiconMatcher
+from extractors.ner.matcher import LexiconMatcher, Scan
 from extractors.ner.normalise import resolve_gene
+from extractors.ner.segment import PAIRS_KEY
 
 _SLASHED = re.compile(r"/(\d{1,2}(?:/\d{1,2})*)(?![\w])")
 _SYMBOL_DIGITS = re.compile(r"^(.*?[A-Za-z])(\d{1,2})$")
+_SCAN_KEY = ("resistmine", "scan")  # shared by the recognisers, removed by the resolver
 _MODEL_LABELS = {"GENE_OR_GENE_PRODUCT": GENE, "GENE": GENE, "PROTEIN": GENE, "SIMPLE_CHEMICAL": CHEMICAL,
                  "CHEMICAL": CHEMICAL, "CANCER": CANCER}
 
@@ -35,10 +37,10 @@ def matcher_for(label: str) -> LexiconMatcher:
     return LexiconMatcher(load_lexicons()[label])
 
 
-def find_mentions(text: str, label: str, folded: str | None = None) -> list[Mention]:
+def find_mentions(text: str, label: str, scan: Scan | None = None) -> list[Mention]:
     """Lexicon mentions of one label in ``text`` (offsets into ``text``)."""
     mentions = []
-    for hit in matcher_for(label).find(text, folded):
+    for hit in matcher_for(label).find(text, scan):
         c = hit.concept
         score = 1.0 - 0.05 * hit.priority
         mentions.append(Mention(hit.start, hit.end, text[hit.start:hit.end], label, c.norm, c.ids, c.category,
@@ -82,7 +84,10 @@ class _Recogniser:
         matcher_for(self.label)  # load the lexicon now, not on the first document
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.mentions.extend(find_mentions(doc.text, self.label))
+        scan = doc.user_data.get(_SCAN_KEY)
+        if scan is None:  # Doc.text is rebuilt from the tokens on every access: read it once per doc
+            scan = doc.user_data[_SCAN_KEY] = Scan.of(doc.text)
+        doc._.mentions.extend(find_mentions(scan.text, self.label, scan))
         return doc
 
 
@@ -131,12 +136,17 @@ class ResolveMentions:
         ensure_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.mentions = resolve(doc.text, doc._.mentions, abbreviation_pairs(doc))
+        scan = doc.user_data.pop(_SCAN_KEY, None)
+        text = scan.text if scan is not None else doc.text
+        doc._.mentions = resolve(text, doc._.mentions, abbreviation_pairs(doc))
         return doc
 
 
 def abbreviation_pairs(doc: Doc) -> list[tuple[int, int, int, int]]:
-    if not Doc.has_extension("abbreviations"):
+    """Definition pairs from ``resistmine_abbreviations`` or, in a user's pipeline, scispaCy's detector."""
+    if PAIRS_KEY in doc.user_data:
+        return doc.user_data[PAIRS_KEY]
+    if not Doc.has_extension("abbreviations") or not doc._.abbreviations:
         return []
     pairs = []
     for short in doc._.abbreviations:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from extractors.ner.text import fold
+from extractors.ner.text import fold, unify
 
 CACHE_ENV = "RESISTMINE_CACHE"
 
@@ -65,7 +65,7 @@ class Lexicon:
         concepts: list[Concept] = []
         table: dict[str, dict[int, list]] = {}
         for entry in entries:
-            surface = entry.surface.strip()
+            surface = unify(entry.surface.strip())
             key = fold(surface)
             if len(key) < min_length or key in dropped:
                 continue
@@ -94,6 +94,7 @@ class Lexicon:
 
     def candidates(self, key: str, surface: str) -> list[tuple[Concept, int]]:
         """Concepts whose accepted spellings include ``surface`` (``key`` is its folded form), best first."""
+        surface = unify(surface)
         found = []
         for cand in self.keys.get(key, ()):
             if cand.surfaces is None or surface in cand.surfaces:

@@ -24,6 +24,24 @@ GENE_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 CONTEXT_WINDOW = 60
+# Short alphanumeric keys (``th``, ``ici``) would be found inside most words by the automaton; they are
+# looked up word by word instead, which is far fewer hits to reject in Python.
+SHORT_KEY = 5
+_SHORT_WORD = re.compile(rf"(?<![^\W_])[^\W_]{{1,{SHORT_KEY}}}(?![^\W_])")
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """What every matcher needs from a text, computed once per document: folded text and short words."""
+
+    text: str
+    folded: str
+    words: tuple[tuple[str, int, int], ...]
+
+    @classmethod
+    def of(cls, text: str) -> Scan:
+        folded = fold(text)
+        return cls(text, folded, tuple((m.group(), m.start(), m.end()) for m in _SHORT_WORD.finditer(folded)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,17 +59,32 @@ class LexiconMatcher:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         automaton = ahocorasick.Automaton()
+        self._short = set()
         for key in lexicon.keys:
-            automaton.add_word(key, key)
-        automaton.make_automaton()
+            if len(key) <= SHORT_KEY and key.isalnum():
+                self._short.add(key)
+            else:
+                automaton.add_word(key, key)
+        if len(automaton):
+            automaton.make_automaton()
         self._automaton = automaton
 
-    def raw_hits(self, text: str, folded: str | None = None) -> list[Hit]:
+    def raw_hits(self, text: str, scan: Scan | None = None) -> list[Hit]:
         """Every match with its best concept, overlapping ones included (used for corpus statistics)."""
-        folded = fold(text) if folded is None else folded
+        scan = scan if scan is not None and scan.text is text else Scan.of(text)
+        folded = scan.folded
         size = len(text)
         hits = []
         candidates = self.lexicon.candidates
+        if self._short:
+            short = self._short
+            for key, start, end in scan.words:
+                if key in short:
+                    found = candidates(key, text[start:end])
+                    if found:
+                        hits.append(Hit(start, end, found[0][0], found[0][1], key))
+        if not len(self._automaton):
+            return hits
         for last, key in self._automaton.iter(folded):
             end = last + 1
             start = end - len(key)
@@ -64,8 +97,8 @@ class LexiconMatcher:
             hits.append(Hit(start, end, concept, priority, key))
         return hits
 
-    def find(self, text: str, folded: str | None = None) -> list[Hit]:
-        hits = self.raw_hits(text, folded)
+    def find(self, text: str, scan: Scan | None = None) -> list[Hit]:
+        hits = self.raw_hits(text, scan)
         context_keys = self.lexicon.context_keys
         if context_keys:
             hits = [h for h in hits if h.key not in context_keys or has_gene_context(text, h.start, h.end)]

@@ -16,12 +16,20 @@ _DIGIT_COMMA_DIGIT = re.compile(r"(\d),(\d)")
 _SEPARATORS = re.compile(r"[-\s_/.,()]+")
 
 
+_HYPHENS = str.maketrans({c: " " for c in "-\u2010\u2011\u2012\u2013\u00a0"})
+
+
+def unify(text: str) -> str:
+    """Hyphens and dashes become spaces (same length): ``brain-derived`` and ``brain derived`` are one key."""
+    return text.translate(_HYPHENS)
+
+
 def fold(text: str) -> str:
-    """Lower-case without changing the length, so offsets in the folded text are offsets in ``text``."""
+    """Lower-case and ``unify`` without changing the length, so folded offsets are offsets in ``text``."""
     lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    if len(lowered) != len(text):
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    return unify(lowered)
 
 
 def lookup_key(text: str) -> str:
@@ -44,9 +52,11 @@ def variants(surface: str, *, symbol: bool = False, mouse: bool = True) -> set[s
         match = _LETTERS_HYPHEN_DIGITS.match(surface)
         if match:
             out.add(f"{match.group(1)}{match.group(2)}")
-        if mouse and surface.isupper() and surface[0].isalpha() and (len(surface) >= 4 or
-                                                                      any(c.isdigit() for c in surface)):
+        has_digit = any(c.isdigit() for c in surface)
+        if mouse and surface.isupper() and surface[0].isalpha() and (len(surface) >= 4 or has_digit):
             out.update({v[0] + v[1:].lower() for v in list(out)})
+            if has_digit and len(surface) >= 4:
+                out.update({v.lower() for v in list(out)})
     for form in list(out):
         if "-" in form and not symbol:
             out.add(form.replace("-", " "))

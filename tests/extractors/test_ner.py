@@ -1,0 +1,146 @@
+"""NER on the hard cases the issue names and on the seed review (PMID 31205532)."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus.article import Article
+from extractors.api import annotate, extract_articles, load_pipeline
+from extractors.mentions import CHEMICAL, GENE, THERAPY, Mention
+from extractors.ner import normalise_gene
+from extractors.ner.abbreviations import apply_abbreviations
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_pipeline(relations=False, gene_model=False)
+
+
+def genes(nlp, text: str) -> list[tuple[str, str]]:
+    return [(m.text, m.norm) for m in annotate(text, nlp)._.mentions if m.label == GENE]
+
+
+@pytest.mark.parametrize(
+    ("text", "symbol", "hgnc", "ncbi"),
+    [
+        ("TIM-3", "HAVCR2", "HGNC:18437", "NCBIGene:84868"),
+        ("Tim-3", "HAVCR2", "HGNC:18437", "NCBIGene:84868"),
+        ("PD-1", "PDCD1", "HGNC:8760", "NCBIGene:5133"),
+        ("PD-L1", "CD274", "HGNC:17635", "NCBIGene:29126"),
+        ("CTLA-4", "CTLA4", "HGNC:2505", "NCBIGene:1493"),
+        ("Cbl-b", "CBLB", "HGNC:1542", "NCBIGene:868"),
+        ("Ezh2", "EZH2", "HGNC:3527", "NCBIGene:2146"),
+        ("IDO", "IDO1", "HGNC:6059", "NCBIGene:3620"),
+        ("indoleamine 2,3-dioxygenase", "IDO1", "HGNC:6059", "NCBIGene:3620"),
+        ("IFN-γ", "IFNG", "HGNC:5438", "NCBIGene:3458"),
+        ("IFNγ", "IFNG", "HGNC:5438", "NCBIGene:3458"),
+        ("interferon gamma", "IFNG", "HGNC:5438", "NCBIGene:3458"),
+        ("interferon-gamma", "IFNG", "HGNC:5438", "NCBIGene:3458"),
+    ],
+)
+def test_normalise_gene_maps_the_forms_papers_use(text, symbol, hgnc, ncbi):
+    assert normalise_gene(text) == (symbol, (hgnc, ncbi), "gene")
+
+
+def test_families_are_marked_and_unknown_names_are_none():
+    assert normalise_gene("PI3K") == ("PI3K", ("FPLX:PI3K",), "family")
+    assert normalise_gene("ERK")[2] == "family"
+    assert normalise_gene("zzzq not a gene") is None
+
+
+def test_pd1_is_found_inside_anti_pd1_with_the_therapy_around_it(nlp):
+    doc = annotate("Patients received anti-PD-1 antibodies.", nlp)
+    found = {(m.label, m.text, m.norm) for m in doc._.mentions}
+    assert (GENE, "PD-1", "PDCD1") in found
+    assert any(label == THERAPY and text.startswith("anti-PD-1") for label, text, _ in found)
+
+
+def test_slashed_symbols_expand_to_one_mention_per_gene_on_the_same_span(nlp):
+    text = "JAK1/2 loss-of-function mutations"
+    found = [(m.start, m.end, m.norm) for m in annotate(text, nlp)._.mentions if m.label == GENE]
+    assert found == [(0, 6, "JAK1"), (0, 6, "JAK2")]
+
+
+def test_case_matters_per_entry(nlp):
+    # CAT the gene is upper case; "cat" and sentence-initial "Set" are words
+    assert genes(nlp, "The cat sat on a mat. Set the dose.") == []
+    assert ("EZH2", "EZH2") in genes(nlp, "EZH2 was mutated.")
+    assert ("Ezh2", "EZH2") in genes(nlp, "Ezh2 rose.")
+
+
+def test_ambiguous_symbols_need_gene_context(nlp):
+    # IMPACT is an HGNC symbol and a word; train statistics mark it as needing context
+    assert genes(nlp, "This had a large IMPACT on survival.") == []
+
+
+def test_abbreviation_takes_the_concept_of_its_long_form(nlp):
+    text = "Programmed death-ligand 1 (PDLG1) is high. PDLG1 predicts response."
+    assert normalise_gene("PDLG1") is None  # known only through its definition
+    found = [(m.text, m.norm) for m in annotate(text, nlp)._.mentions if m.label == GENE]
+    assert found.count(("PDLG1", "CD274")) == 2
+
+
+def test_abbreviation_defined_as_another_entity_is_not_a_gene():
+    text = "Reactive oxygen species (ROS) rose. ROS damaged DNA."
+    chemical = Mention(0, 23, text[:23], CHEMICAL, "Reactive Oxygen Species", ("MESH:D017382",), "chemical")
+    gene_hits = [Mention(25, 28, "ROS", GENE, "ROS1", ("HGNC:10261",), "gene"),
+                 Mention(36, 39, "ROS", GENE, "ROS1", ("HGNC:10261",), "gene")]
+    out = apply_abbreviations(text, [chemical, *gene_hits], [(25, 28, 0, 23)])
+    assert not [m for m in out if m.label == GENE]
+    assert [(m.start, m.norm) for m in out if m.text == "ROS"] == [(25, "Reactive Oxygen Species"),
+                                                                    (36, "Reactive Oxygen Species")]
+
+
+def test_abbreviation_with_an_undefined_long_form_keeps_the_gene():
+    text = "Never in mitosis kinase 2 (NEK2) is high."
+    gene = Mention(27, 31, "NEK2", GENE, "NEK2", ("HGNC:7745",), "gene")
+    assert apply_abbreviations(text, [gene], [(27, 31, 0, 25)]) == [gene]
+
+
+SEED_GENES = {"MITF", "EZH2", "HAVCR2", "PTEN", "JAK1", "JAK2", "CBLB", "IDO1", "PDCD1"}
+SEED_THERAPIES = {
+    ("nivolumab", "immune checkpoint blockade"), ("pembrolizumab", "immune checkpoint blockade"),
+    ("ipilimumab", "immune checkpoint blockade"),
+    ("immune checkpoint blockade", "immune checkpoint blockade"),
+    ("radiotherapy", "radiotherapy"), ("chemotherapy", "chemotherapy"),
+    ("CpG oligonucleotide", "innate immune agonist"), ("LTX-315", "oncolytic therapy"),
+    ("ARNAX", "innate immune agonist"), ("PRR agonist", "innate immune agonist"),
+    ("IDO inhibitor", "targeted therapy"),
+    ("anti-PD-1 monoclonal antibody", "immune checkpoint blockade"),
+}
+
+
+@pytest.fixture(scope="module")
+def seed(nlp):
+    from corpus.bundled import bundled_articles
+
+    article = next(a for a in bundled_articles() if a.pmid == "31205532")
+    return article, next(extract_articles([article], nlp))
+
+
+def test_seed_genes_are_all_found_and_normalised(seed):
+    _, result = seed
+    found = {m.norm for m in result.mentions if m.label == GENE and m.category == "gene"}
+    assert SEED_GENES <= found
+    texts = {m.text for m in result.mentions if m.label == GENE}
+    assert {"MITF", "Ezh2", "TIM-3", "PTEN", "JAK1/2", "Cbl-b", "PD-1"} <= texts
+
+
+def test_seed_therapies_are_all_found_with_their_class(seed):
+    _, result = seed
+    found = {(m.norm, m.category) for m in result.mentions if m.label == THERAPY}
+    assert SEED_THERAPIES <= found
+
+
+def test_seed_mentions_have_valid_sorted_offsets(seed):
+    article, result = seed
+    text = article.text
+    assert result.pmid == "31205532"
+    assert all(0 <= m.start < m.end <= len(text) and text[m.start:m.end] == m.text for m in result.mentions)
+    keys = [(m.start, m.end) for m in result.mentions]
+    assert keys == sorted(keys)
+
+
+def test_unrelated_text_yields_no_checkpoint_therapy(nlp):
+    result = next(extract_articles([Article(pmid="1", title="Soil bacteria in winter.")], nlp))
+    assert not [m for m in result.mentions if m.label == THERAPY]
