@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -128,6 +129,16 @@ class BulkSummary:
     @property
     def triples(self) -> int:
         return sum(f.triples for f in self.files)
+
+    def __str__(self) -> str:
+        rate = f", {self.abstracts / self.seconds:.0f} abstracts/s" if self.seconds and self.abstracts else ""
+        lines = [
+            f"bulk run ({self.runner}): {len(self.mined)} file(s) mined, {len(self.skipped)} already done; "
+            f"{self.citations} citations, {self.abstracts} abstracts, {self.triples} triples "
+            f"in {self.seconds:.1f} s{rate}",
+        ]
+        lines += [f"  wrote {path}" for path in self.tables]
+        return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -397,6 +408,7 @@ def run_bulk(files: Sequence[Path | str], settings: Settings, dask_address: str 
         runner_name = f"dask:{dask_address}" if dask_address else f"dask:LocalCluster({workers})"
     start = time.perf_counter()
     store = CorpusStore(settings.store)
+    progress = progress or _to_stderr
     with ExitStack() as stack:
         stack.enter_context(store.lock())
         stack.enter_context(prefect_api_for_workers(distributed))
@@ -421,6 +433,10 @@ def write_bulk_tables(store: Any, settings: Settings) -> tuple[str, ...]:
     write_parquet(out, article_results(store, extraction_version()))
     names = (ARTICLES_CSV, ENTITIES_CSV, TRIPLES_CSV, KNOWLEDGE_CSV, REPORT_HTML, PARQUET_DIR)
     return tuple(str(out / name) for name in names)
+
+
+def _to_stderr(message: str) -> None:
+    print(f"resistmine: {message}", file=sys.stderr, flush=True)
 
 
 def default_workers() -> int:
