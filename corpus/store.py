@@ -172,7 +172,7 @@ class CorpusStore:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA foreign_keys=ON")
-                conn.executescript(_SCHEMA)
+                conn.executescript(f"BEGIN;{_SCHEMA}COMMIT;")  # the schema appears whole or not at all
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"store file {self.path} is unreadable or corrupt ({exc})") from None

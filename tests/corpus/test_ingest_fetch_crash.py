@@ -32,10 +32,10 @@ def _snapshot(store_dir: Path) -> dict[str, tuple[int, str, str]]:
     """pmid -> (version, digest, article JSON): what a run leaves, independent of timestamps."""
     with sqlite3.connect(store_dir / "corpus.sqlite") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        return {
-            pmid: (v, d, data)
-            for pmid, v, d, data in conn.execute("SELECT pmid, version, digest, data FROM articles")
-        }
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles'").fetchone():
+            return {}  # killed before the first run created the schema
+        rows = conn.execute("SELECT pmid, version, digest, data FROM articles")
+        return {str(pmid): (version, digest, data) for pmid, version, digest, data in rows}
 
 
 def _kill_at_random(command: list[str], env: dict, rng: random.Random, low: float, high: float) -> bool:
