@@ -28,11 +28,15 @@ Python API::
     server.max_rate = 3.0                   # answer 429 when a client exceeds this many requests/s
     server.stop()                           # also: ``with EutilsServer() as server: ...``
 
-Fault kinds: ``"429"`` (with ``retry_after`` seconds), ``"500"``, ``"502"``, ``"503"``, ``"reset"``
-(TCP reset, no response), ``"slow"`` (waits ``delay`` seconds, then answers normally), ``"truncate"``
-(200, the body cut in half, connection closed), ``"malformed"`` (200, XML with mismatched tags),
-``"error"`` (200 with an ``<ERROR>`` element, as NCBI sends for an expired WebEnv), ``"count_change"``
-(esearch only: from then on Count is ``delta`` higher, as when PubMed indexes records mid-search).
+Fault kinds:
+
+* ``"400"``: a bad request, not to be retried; ``"429"``: with ``retry_after`` seconds;
+  ``"500"``, ``"502"``, ``"503"``: server errors;
+* ``"reset"``: TCP reset, no response; ``"slow"``: waits ``delay`` seconds, then answers normally;
+* ``"truncate"``: 200, the body cut in half, connection closed; ``"malformed"``: 200, mismatched tags;
+* ``"error"``: 200 with an ``<ERROR>`` element, as NCBI sends for an expired WebEnv;
+* ``"count_change"``: esearch only; from then on Count is ``delta`` higher, as when PubMed indexes
+  records during a search.
 
 Command line, for manual runs: ``python -m tests.eutils_server --port 8765`` then
 ``resistmine fetch --eutils-url http://127.0.0.1:8765/entrez/eutils/ ...``.
@@ -71,7 +75,9 @@ DEFAULT_FILES = (
     "biopython/Entrez/pubmed6.xml",
     "biopython/Entrez/pubmed7.xml",
 )
-FAULT_KINDS = ("429", "500", "502", "503", "reset", "slow", "truncate", "malformed", "error", "count_change")
+FAULT_KINDS = (
+    "400", "429", "500", "502", "503", "reset", "slow", "truncate", "malformed", "error", "count_change",
+)  # fmt: skip
 SET_HEAD = (
     b'<?xml version="1.0" ?>\n'
     b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
@@ -368,7 +374,7 @@ class _Handler(BaseHTTPRequestHandler):
         fault = state._next_fault(endpoint)
         kind = fault.kind if fault else None
         try:
-            if kind in ("429", "500", "502", "503"):
+            if kind in ("400", "429", "500", "502", "503"):
                 headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
                 state._log(endpoint, params, int(kind), kind)
                 return self._send(int(kind), f"fault {kind}".encode(), "text/plain", headers)

@@ -246,3 +246,12 @@ def test_failed_batch_names_missing_pmids_and_the_next_run_picks_them_up(eutils_
     run_once()  # the next run fetches exactly what is missing
     assert store.count() == 450
     assert [len(r.ids) for r in eutils_server.requests_to("efetch")[-2:]] == [200, 50]
+
+
+def test_a_bad_request_is_not_retried(eutils_server):
+    eutils_server.add_fault("400", times=5)
+    pmids = eutils_server.pmids[:3]
+    with pytest.raises(FetchError, match="efetch HTTP 400") as failure:
+        fetched(client_for(eutils_server), pmids)
+    assert failure.value.missing_pmids == tuple(pmids)
+    assert len(eutils_server.requests_to("efetch")) == 1
