@@ -27,6 +27,7 @@ import socket
 import threading
 import time
 import urllib.error
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,6 +54,9 @@ MAX_PAGE = 10_000  # esearch retmax limit for PubMed
 DATETYPES = ("edat", "pdat", "mdat", "crdt")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 T = TypeVar("T")
+
+# Biopython's many-line warning about a missing e-mail becomes one line from this client (see __init__)
+warnings.filterwarnings("ignore", message=r"\s*Email address is not specified", category=UserWarning)
 
 # ----------------------------------------------------------------------------------- the Entrez seam
 
@@ -245,6 +249,8 @@ class EutilsClient:
         self._sleep = sleep
         self._limiter = _limiter_for(self.base_url, self.rate)
         self.not_found: list[str] = []
+        if not email:
+            log.warning("no contact e-mail for NCBI (set --email or NCBI_EMAIL); NCBI asks scripts for one")
 
     def __repr__(self) -> str:  # never the key
         key = "set" if self._api_key else "none"
