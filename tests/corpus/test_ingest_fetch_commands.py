@@ -218,3 +218,14 @@ def test_ingest_applies_delete_citation_blocks(tmp_path):
     assert "604 inserted, 0 updated, 0 unchanged, 1 deleted" in result.stdout
     store = CorpusStore(store_dir)
     assert "26432306" not in store and store.count() == 604 and "26432306" in store.deleted_pmids()
+
+
+def test_fetch_query_with_no_results(eutils_server, tmp_path):
+    result = resistmine(
+        "fetch", "--query", "zzzqqqxxx", "--store", str(tmp_path), "--eutils-url", eutils_server.base_url,
+        "--email", "t@example.org",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "search: 0 records match, 0 PMIDs taken" in result.stdout
+    assert "fetched: 0 inserted, 0 updated, 0 unchanged; store holds 0 articles" in result.stdout
+    assert eutils_server.requests_to("efetch") == []  # nothing to fetch, nothing asked
