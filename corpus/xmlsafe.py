@@ -152,6 +152,8 @@ def iterparse(
         for _event, element in events:
             yield element
     except etree.XMLSyntaxError as exc:
+        if "limit exceeded" in str(exc).lower() or "huge" in str(exc).lower():
+            raise ParseError(f"{name}: a text over libxml2's 10 MB limit, refused ({_short(exc)})") from None
         raise ParseError(f"{name}: malformed or truncated XML ({_short(exc)})") from None
     except (UnicodeDecodeError, LookupError) as exc:
         raise ParseError(f"{name}: undecodable XML ({exc})") from None

@@ -260,7 +260,7 @@ def test_huge_text_node_is_refused_but_a_large_abstract_is_read():
     article = article[0]
     assert len(article.abstract) == len(big) - 1
     huge = "x" * 10_000_001  # past libxml2's 10 MB text-node limit (huge_tree stays off)
-    with pytest.raises(ParseError, match="<bytes>"):
+    with pytest.raises(ParseError, match="<bytes>: a text over libxml2's 10 MB limit, refused"):
         parse_pubmed_xml(_doc(_citation("1", f"<Abstract><AbstractText>{huge}</AbstractText></Abstract>")))
 
 
