@@ -51,6 +51,7 @@ log = logging.getLogger("resistmine.eutils")
 NCBI_BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 MAX_BATCH = 200  # NCBI: efetch at most 200 UIDs per request is what they ask of scripts
 MAX_PAGE = 10_000  # esearch retmax limit for PubMed
+PUBMED_SEARCH_LIMIT = 10_000  # esearch cannot page past the first 10,000 PubMed records
 DATETYPES = ("edat", "pdat", "mdat", "crdt")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 T = TypeVar("T")
@@ -292,43 +293,43 @@ class EutilsClient:
         if limit is not None and limit < 1:
             raise InputError(f"--max-records must be at least 1, not {limit}")
         dates = _date_params(mindate, maxdate, datetype)
+        cap = min(limit, PUBMED_SEARCH_LIMIT) if limit is not None else PUBMED_SEARCH_LIMIT
         warnings: list[str] = []
         for attempt in range(3):
             pmids: list[str] = []
             first: _Page | None = None
+            count = 0
             changed = False
             while True:
-                wanted = self.page_size if limit is None else min(self.page_size, limit - len(pmids))
-                page = self._esearch(query, len(pmids), wanted, dates, first)
+                page = self._esearch(query, len(pmids), min(self.page_size, cap - len(pmids)), dates, first)
                 if first is None:
-                    first = page
-                elif page.count != first.count:
-                    changed = True
-                    message = f"esearch count changed between pages ({first.count} -> {page.count})"
-                    break
+                    first, count = page, page.count
+                elif page.count != count:
+                    message = f"esearch count changed between pages ({count} -> {page.count})"
+                    count = page.count
+                    if attempt < 2:
+                        changed = True
+                        break
+                    # the last attempt keeps paging: de-duplicated below, the next run fills any gap
+                    warnings.append(f"{message}; results may be incomplete, the next run completes them")
+                    log.warning(warnings[-1])
                 pmids.extend(page.ids)
-                target = first.count if limit is None else min(first.count, limit)
-                if not page.ids or len(pmids) >= target:
+                if not page.ids or len(pmids) >= min(count, cap):
                     break
             if not changed:
                 break
-            if attempt < 2:
-                log.warning("%s; restarting the search", message)
-            else:
-                warnings.append(f"{message}; results may be incomplete, the next run completes them")
-                log.warning(warnings[-1])
+            log.warning("%s; restarting the search", message)
         assert first is not None
-        pmids = list(dict.fromkeys(pmids))
-        truncated = limit is not None and first.count > limit
+        pmids = list(dict.fromkeys(pmids))[:cap]
+        truncated = count > cap
         if truncated:
-            warnings.append(
-                f"query matches {first.count} records; only the first {limit} are used (raise --max-records)"
-            )
+            if limit is not None and limit <= PUBMED_SEARCH_LIMIT:
+                note = f"only the first {cap} are used (raise --max-records)"
+            else:
+                note = f"E-utilities returns only the first {cap} of a search (narrow it, e.g. by date)"
+            warnings.append(f"query matches {count} records; {note}")
             log.warning(warnings[-1])
-            pmids = pmids[:limit]
-        return SearchResult(
-            first.count, tuple(pmids), first.webenv, first.query_key, truncated, tuple(warnings)
-        )
+        return SearchResult(count, tuple(pmids), first.webenv, first.query_key, truncated, tuple(warnings))
 
     def _esearch(
         self, query: str, retstart: int, retmax: int, dates: dict[str, str], first: _Page | None

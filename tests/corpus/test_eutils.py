@@ -255,3 +255,12 @@ def test_a_bad_request_is_not_retried(eutils_server):
         fetched(client_for(eutils_server), pmids)
     assert failure.value.missing_pmids == tuple(pmids)
     assert len(eutils_server.requests_to("efetch")) == 1
+
+
+def test_searches_stop_at_pubmeds_10000_record_window(eutils_server, caplog):
+    eutils_server.count_override = 2_500_000
+    with caplog.at_level(logging.WARNING, logger="resistmine.eutils"):
+        result = client_for(eutils_server, page_size=5000).search("all[sb]", max_records=50_000)
+    assert len(result.pmids) == 10_000 and result.truncated
+    assert max(int(r.params["retstart"]) + int(r.params["retmax"]) for r in eutils_server.requests) == 10_000
+    assert "E-utilities returns only the first 10000 of a search (narrow it, e.g. by date)" in caplog.text
