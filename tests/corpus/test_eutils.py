@@ -264,3 +264,26 @@ def test_searches_stop_at_pubmeds_10000_record_window(eutils_server, caplog):
     assert len(result.pmids) == 10_000 and result.truncated
     assert max(int(r.params["retstart"]) + int(r.params["retmax"]) for r in eutils_server.requests) == 10_000
     assert "E-utilities returns only the first 10000 of a search (narrow it, e.g. by date)" in caplog.text
+
+
+def test_concurrent_clients_reach_their_own_servers(eutils_server, eutils_records):
+    from conftest import eutils_server_module
+
+    with eutils_server_module().EutilsServer(records=eutils_records) as mirror:
+        results: dict[str, list[str]] = {}
+
+        def work(name, server, pmids):
+            client = client_for(server, batch_size=5)
+            results[name] = fetched(client, pmids)
+
+        first, second = eutils_server.pmids[:40], eutils_server.pmids[40:80]
+        threads = [threading.Thread(target=work, args=("a", eutils_server, first)),
+                   threading.Thread(target=work, args=("b", mirror, second))]  # fmt: skip
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results == {"a": first, "b": second}
+        assert [p for r in eutils_server.requests for p in r.ids] == first
+        assert [p for r in mirror.requests for p in r.ids] == second
+    assert Entrez._build_request.__name__ == "_build_request"  # the seam is gone once no client is inside
