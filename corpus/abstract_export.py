@@ -25,7 +25,12 @@ _DOI_IN_CITATION = re.compile(r"\bdoi: (\S+?)\.?(?:\s|$)")
 _ID_LINE = re.compile(r"^(DOI|PMCID|PMID):\s*(\S+)")
 _LANGUAGE = re.compile(r"^\[Article in ([A-Za-z, ]+)\]$")
 _PARAGRAPH_LABEL = re.compile(r"^([A-Z][A-Z0-9]*(?:[ ,/&-]+[A-Z0-9]+){0,5}): (.*)$")
-_AUTHOR = re.compile(r"^[^\s,()][^,()]*?(?: [A-Z][A-Za-z]{0,3})?(?:\(\d+\))*$")
+# "Jiang X(1)", "Li Y(1)(2)", "van der Berg JH", "O'Neil M", "Smith J Jr": a surname and initials
+_AUTHOR = re.compile(
+    r"^(?:[a-z]+ )*[A-Z\u00c0-\u024f][^\s,()]*(?: [A-Za-z\u00c0-\u024f'\u2019-]+)*? [A-Z]{1,4}"
+    r"(?: (?:Jr|Sr|2nd|3rd|II|III|IV))?(?:\(\d+\))*$"
+)
+_COLLECTIVE = re.compile(r"\b(?:Group|Consortium|Committee|Network|Society|Investigators|Collaborat\w*)\b")
 _LIST_HEADINGS = (
     "Comment in", "Comment on", "Erratum in", "Erratum for", "Retraction in", "Retraction of",
     "Update in", "Update of", "Expression of concern in", "Republished in", "Republished from",
@@ -195,7 +200,7 @@ def _is_author_block(text: str) -> bool:
     if not text.endswith(".") or len(text) > 5000:
         return False
     names = text.rstrip(".").split(", ")
-    return all(_AUTHOR.match(n) and len(n.split()) <= 6 for n in names)
+    return all((_AUTHOR.match(n) or _COLLECTIVE.search(n)) and len(n.split()) <= 8 for n in names)
 
 
 def _author(text: str) -> str:

@@ -88,7 +88,9 @@ PMID: 33777777
 
 2. Nature. 2020;1(1):1-2.
 
-A record without authors or abstract.
+A record without authors.
+
+Immunotherapy resistance in melanoma.
 
 PMID: 33888888  [Indexed for MEDLINE]
 """
@@ -105,7 +107,12 @@ def test_export_with_several_records_structured_abstract_language_and_retraction
         "RESULTS: JAK1 mutations were found in two patients."
     )
     assert first.sections[1].start == first.abstract.index("RESULTS:")
-    assert (second.abstract, second.authors, second.pub_year) == ("", (), 2020)
+    # a short abstract right after the title is not mistaken for an author list
+    assert (second.abstract, second.authors, second.pub_year) == (
+        "Immunotherapy resistance in melanoma.",
+        (),
+        2020,
+    )
 
 
 @pytest.mark.parametrize(
@@ -124,9 +131,7 @@ def test_broken_exports_raise_a_typed_error(data):
 
 
 def test_medline_text_records():
-    articles = list(
-        iter_medline_text(shared_path(*MEDLINE, "pubmed_result2.txt"))
-    )
+    articles = list(iter_medline_text(shared_path(*MEDLINE, "pubmed_result2.txt")))
     assert [a.pmid for a in articles] == ["16403221", "16377612", "14871861", "14630660"]
     scop = articles[0]
     assert scop.title == "A high level interface to SCOP and ASTRAL implemented in python."
@@ -134,9 +139,7 @@ def test_medline_text_records():
     assert scop.abstract.startswith("BACKGROUND: Benchmarking algorithms")
     assert (scop.doi, scop.pmcid, scop.pub_year) == ("10.1186/1471-2105-7-10", "PMC1373603", 2006)
     assert scop.authors[:2] == ("Casbon JA", "Crooks GE")
-    first = list(
-        iter_medline_text(shared_path(*MEDLINE, "pubmed_result1.txt"))
-    )
+    first = list(iter_medline_text(shared_path(*MEDLINE, "pubmed_result1.txt")))
     bio = first[0]
     assert bio.pub_date == "2002-09" and bio.journal == "Briefings in bioinformatics"
     assert [m.descriptor for m in bio.mesh if m.major] == [
@@ -150,9 +153,7 @@ def test_medline_text_agrees_with_xml_on_the_text():
     # the same paper through two formats gives the same text, so mention offsets agree
     from corpus.pubmed_xml import iter_pubmed_xml
 
-    medline = list(
-        iter_medline_text(shared_path(*MEDLINE, "pubmed_result3.txt"))
-    )
+    medline = list(iter_medline_text(shared_path(*MEDLINE, "pubmed_result3.txt")))
     assert medline[0].pmid == "23039619"
     assert [s.label for s in medline[0].sections] == ["PURPOSE", "METHODS", "RESULTS", "CONCLUSIONS"]
     assert all(a.source == "medline-text" for a in medline)
