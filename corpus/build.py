@@ -95,15 +95,16 @@ def is_pmid(value: str) -> bool:
     return bool(_PMID.match(value))
 
 
-# An abstract-section label inside plain text: upper-case words and a colon, at the start or after a
-# sentence end ("BACKGROUND: ...", "MATERIALS AND METHODS: ...").
-_LABEL = re.compile(r"(?:^|(?<=[.?!]) )([A-Z][A-Z0-9]*(?:[ ,/&-]+[A-Z0-9]+){0,5}): ")
+# An abstract-section label inside plain text: upper-case words (letters only, so "PD-L1:" or "HER2:"
+# never split) and a colon, at the start or after a sentence end ("MATERIALS AND METHODS: ...").
+_LABEL = re.compile(r"(?:^|(?<=[.?!]) )([A-Z]{2,}(?:[ ,/&-]+[A-Z]{2,}){0,5}): ")
+_SHORT_LABELS = {"AIM", "AIMS"}
 
 
 def split_labelled(text: str) -> list[tuple[str | None, str]]:
     """Split plain abstract text on inline section labels; unlabelled text is one section."""
     text = normalise_space(text)
-    matches = [m for m in _LABEL.finditer(text) if len(m.group(1)) >= 3]
+    matches = [m for m in _LABEL.finditer(text) if len(m.group(1)) >= 4 or m.group(1) in _SHORT_LABELS]
     if not matches:
         return [(None, text)] if text else []
     parts: list[tuple[str | None, str]] = []

@@ -171,3 +171,14 @@ def test_medline_text_agrees_with_xml_on_the_text():
 def test_broken_medline_text_raises_a_typed_error(data):
     with pytest.raises(ParseError):
         list(iter_medline_text(data, name="broken.txt"))
+
+
+def test_inline_labels_split_but_gene_names_with_colons_do_not():
+    from corpus.build import split_labelled
+
+    text = "BACKGROUND: PD-1 blockade fails. PD-L1: a poor marker. AIM: to test. DNA: damaged. RESULTS: none."
+    assert split_labelled(text) == [
+        ("BACKGROUND", "PD-1 blockade fails. PD-L1: a poor marker."),
+        ("AIM", "to test. DNA: damaged."),
+        ("RESULTS", "none."),
+    ]
