@@ -325,3 +325,21 @@ def test_declared_non_utf8_encoding_is_decoded():
     )
     [article] = parse_pubmed_xml(body.encode("latin-1"))
     assert article.abstract == "Caf\xe9 au lait spots in NF1."
+
+
+def test_book_articles_are_read():
+    book = (
+        "<PubmedBookArticleSet><PubmedBookArticle><BookDocument>"
+        '<PMID Version="1">20301295</PMID><Book><Publisher><PublisherName>University of Washington, Seattle'
+        "</PublisherName></Publisher><BookTitle>GeneReviews</BookTitle><PubDate><Year>1993</Year></PubDate>"
+        "</Book><ArticleTitle>PTEN Hamartoma Tumor Syndrome</ArticleTitle><Language>eng</Language>"
+        '<Abstract><AbstractText Label="CLINICAL CHARACTERISTICS">PTEN loss causes tumours.</AbstractText>'
+        "</Abstract></BookDocument><PubmedBookData><ArticleIdList>"
+        '<ArticleId IdType="bookaccession">NBK1488</ArticleId></ArticleIdList></PubmedBookData>'
+        "</PubmedBookArticle></PubmedBookArticleSet>"
+    )
+    [article] = parse_pubmed_xml(book.encode())
+    assert (article.pmid, article.pub_year) == ("20301295", 1993)
+    assert article.title == "PTEN Hamartoma Tumor Syndrome"
+    assert article.abstract == "CLINICAL CHARACTERISTICS: PTEN loss causes tumours."
+    assert article.journal == "University of Washington, Seattle" and article.extra["book"]
