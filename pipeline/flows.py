@@ -24,8 +24,7 @@ from pipeline import mining
 from pipeline.config import Settings, load_settings
 
 SUMMARY_ARTIFACT = "resistmine-run-summary"
-KNOWLEDGE_ARTIFACT = "resistmine-new-knowledge"
-TABLE_ARTIFACT_ROWS = 200
+KNOWLEDGE_ARTIFACT = "resistmine-knowledge"
 
 
 def _client(settings: Settings) -> Any:
@@ -133,13 +132,11 @@ def summary_dict(summary: mining.RunSummary) -> dict[str, Any]:
 
 
 def publish(summary: mining.RunSummary) -> None:
-    """The run's markdown summary and a table of the new knowledge rows, as Prefect artifacts."""
+    """The run's markdown summary and a table of the knowledge rows (seed, supports, new), as artifacts."""
     create_markdown_artifact(summary.markdown(), key=SUMMARY_ARTIFACT, description="resistmine run summary")
-    if summary.tables is None:
-        return
-    rows = [
-        dict(zip(("gene", "mechanism", "effect", "therapy_class"), key.split("|"), strict=True))
-        for key in summary.tables.new_keys[:TABLE_ARTIFACT_ROWS]
-    ]
-    if rows:
-        create_table_artifact(rows, key=KNOWLEDGE_ARTIFACT, description="new gene-mechanism-therapy rows")
+    if summary.tables is not None and summary.tables.top:
+        create_table_artifact(
+            [dict(row) for row in summary.tables.top],
+            key=KNOWLEDGE_ARTIFACT,
+            description=f"knowledge rows (first {mining.ARTIFACT_ROWS}): seed, supports, new",
+        )

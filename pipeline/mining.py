@@ -45,6 +45,10 @@ STATE_LAST_SUCCESS = "mine.last_success"
 STATE_FAILED = "mine.failed_pmids"
 EXTRACT_CHUNK = 64
 CRASH_ENV = "RESISTMINE_CRASH_AT"
+ARTIFACT_ROWS = 200
+ARTIFACT_COLUMNS = (
+    "gene", "mechanism", "effect", "therapy_class", "n_articles", "score", "status", "review_status",
+)  # fmt: skip
 
 Progress = Callable[[str, int, int], None]
 Checkpoint = Callable[[str], None]
@@ -81,6 +85,7 @@ class TablesOutcome:
     by_status: dict[str, int]
     new_keys: tuple[str, ...]
     review: MergeStats
+    top: tuple[dict[str, Any], ...] = ()  # the first knowledge rows, for the run's table artifact
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +343,8 @@ def write_tables(
         + ", ".join(f"{n} {s}" for s, n in review.counts.items())
     )
     write_report(out / REPORT_HTML, merged, evidence, summary)
-    return TablesOutcome(counts, len(merged), by_status, new_keys, review)
+    top = tuple({name: row.get(name) for name in ARTIFACT_COLUMNS} for row in merged[:ARTIFACT_ROWS])
+    return TablesOutcome(counts, len(merged), by_status, new_keys, review, top)
 
 
 # ---------------------------------------------------------------------------------------------- the run
