@@ -374,7 +374,10 @@ def _build_flow(runner: Any, progress: Callable[[str], None] | None) -> Any:
                 todo.append(path)
         if distributed:
             futures = [mine_file_task.submit(str(p), model, batch_size, chunk_size) for p in todo]
-            for future in futures:  # saved in submission order while the workers keep mining
+            # Saved strictly in file order while the workers keep mining: update files must apply in
+            # sequence (a later file's newer version or <DeleteCitation> wins), and the finished files
+            # stay a prefix of the list, so a restart resumes at the first unfinished one.
+            for future in futures:
                 outcome = save_outcome(store, future.result())
                 outcomes[outcome.file] = outcome
                 say(f"done {outcome.file}: {outcome.abstracts} abstracts, {outcome.triples} triples")
