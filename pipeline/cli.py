@@ -33,7 +33,9 @@ EXIT_INTERRUPTED = 130
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="resistmine", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="TOML config file (default: ./resistmine.toml or $RESISTMINE_CONFIG)")
+    parser.add_argument(
+        "--config", help="TOML config file (default: ./resistmine.toml or $RESISTMINE_CONFIG)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         try:
