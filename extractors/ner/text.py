@@ -52,6 +52,8 @@ def variants(surface: str, *, symbol: bool = False, mouse: bool = True) -> set[s
         match = _LETTERS_HYPHEN_DIGITS.match(surface)
         if match:
             out.add(f"{match.group(1)}{match.group(2)}")
+        if surface[:2] in ("C-", "V-"):  # oncogene prefixes are written c-kit, v-myc
+            out.update({v[0].lower() + v[1:] for v in list(out) if v[:2] in ("C-", "V-")})
         has_digit = any(c.isdigit() for c in surface)
         if mouse and surface.isupper() and surface[0].isalpha() and (len(surface) >= 4 or has_digit):
             out.update({v[0] + v[1:].lower() for v in list(out)})

@@ -69,9 +69,21 @@ def key_statistics(docs: Iterable[PubtatorDocument], label: str, matcher: Lexico
     return matches, gold_hits, gold_ids
 
 
+def lowercase_words(docs: Iterable[PubtatorDocument], min_count: int = 3) -> set[str]:
+    """Words written in lower case at least ``min_count`` times in the train texts: English, not symbols."""
+    counts = Counter(w for d in docs for w in re.findall(r"(?<![\w-])[a-z]{3,8}(?![\w-])", d.text))
+    return {w for w, n in counts.items() if n >= min_count}
+
+
 def filters_for(matches: Counter[str], gold_hits: Counter[str],
-                label: str) -> dict[str, tuple[str, int, int]]:
+                label: str, words: set[str] = frozenset(), keys: Iterable[str] = ()) -> dict[str, tuple]:
+    """Drop keys rarely gold where they match; gene keys that are common lower-case words need context."""
     out = {}
+    if label == GENE:
+        for key in keys:
+            reliable = matches[key] >= MIN_MATCHES and gold_hits[key] >= CONTEXT_BELOW * matches[key]
+            if key in words and not reliable:
+                out[key] = ("context", matches[key], gold_hits[key])
     for key, n in matches.items():
         if n < MIN_MATCHES - (1 if label == GENE else 0):
             continue
@@ -150,7 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         docs = [d for f in files for d in read_pubtator(args.shared / f)]
         lexicon = build_lexicon(label, filtered=False)
         matches, gold_hits, gold_ids = key_statistics(docs, label, LexiconMatcher(lexicon))
-        for key, (action, n, g) in sorted(filters_for(matches, gold_hits, label).items()):
+        words = lowercase_words(docs) if label == GENE else set()
+        word_keys = [k for k, cands in lexicon.keys.items() if k in words and any(
+            c.surfaces is None or any(not s.islower() for s in c.surfaces) for c in cands)]
+        found = filters_for(matches, gold_hits, label, words, word_keys)
+        for key, (action, n, g) in sorted(found.items()):
             filter_rows.append(f"{label}\t{key}\t{action}\t{n}\t{g}")
         if label in (GENE, CHEMICAL):
             learned_rows += ["\t".join(r) for r in learned_for(docs, label, lexicon, gold_ids)]
