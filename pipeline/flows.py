@@ -33,7 +33,7 @@ def _client(settings: Settings) -> Any:
     return EutilsClient.from_settings(settings)
 
 
-@task(name="search PubMed", retries=2, retry_delay_seconds=[10, 60], cache_policy=NO_CACHE)
+@task(name="search PubMed", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE)
 def search(settings: Settings, store: CorpusStore) -> mining.SearchPlan:
     plan = mining.plan_search(_client(settings), store, settings)
     get_run_logger().info(

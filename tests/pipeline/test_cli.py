@@ -7,6 +7,7 @@ import json
 import pytest
 
 from corpus.store import CorpusStore
+from extractors.api import EXTRACTOR_VERSION
 from pipeline.cli import main
 
 
@@ -62,3 +63,23 @@ def test_run_review_and_their_errors(tmp_path, capsys, nlp) -> None:
     (out / "knowledge.csv").write_text("key,review_status,review_note\nA|b|c|d,yes,\n", encoding="utf-8")
     code, _, err = _run(capsys, "run", "--offline", "--no-prefect", "--store", store, "--out", str(out))
     assert code == 5 and "line 2" in err and err.count("\n") == 1
+
+
+def test_extract_fetches_a_missing_pmid_and_names_one_that_does_not_exist(
+    tmp_path, capsys, nlp, eutils
+) -> None:
+    store = str(tmp_path / "store")
+    pmid = eutils.search({"term": "melanoma"})[1][0]
+    online = ("--store", store, "--eutils-url", eutils.base_url, "--email", "resistmine-tests@example.org")
+    code, out, _ = _run(capsys, "extract", pmid, "--json", *online)
+    assert code == 0 and json.loads(out)["missing"] == []
+    with CorpusStore(store) as corpus:
+        assert pmid in corpus and corpus.pending_extraction(EXTRACTOR_VERSION) == []
+    fetches = len(eutils.requests_to("efetch"))
+    code, out, _ = _run(capsys, "extract", pmid, "--json", *online)
+    assert code == 0 and len(eutils.requests_to("efetch")) == fetches  # now from the store
+    code, _, err = _run(capsys, "extract", pmid, "99999999", "--json", *online)
+    assert (
+        code == 3
+        and err.strip().splitlines()[-1] == "resistmine: error: PMID(s) not found in PubMed: 99999999"
+    )
