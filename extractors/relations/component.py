@@ -7,7 +7,7 @@ from spacy.tokens import Doc
 
 from extractors.relations.context import ContextMarker
 from extractors.relations.extract import RELATIONS_VERSION, extract_triples
-from extractors.relations.recognisers import ensure_doc_extensions
+from extractors.relations.recognisers import doc_text, ensure_doc_extensions
 from extractors.relations.syntax import Syntax, load_parser
 
 
@@ -48,21 +48,25 @@ class RelationExtractor:
 
     def __call__(self, doc: Doc) -> Doc:
         mentions = list(doc._.mentions or ())
+        text = doc_text(doc)
         if doc.has_annotation("SENT_START"):
             sentences = [(s.start_char, s.end_char) for s in doc.sents]
         else:
-            sentences = [(0, len(doc.text))]
+            sentences = [(0, len(text))]
         cache: dict[tuple[int, int], tuple[bool, bool]] = {}
 
         def context(start: int, end: int) -> tuple[bool, bool]:
             if self.context is None:
                 return False, False
+            if not cache:  # first triple of the Doc: one NegEx pass for every span a triple may ask about
+                spans = [(m.start, m.end) for m in mentions if m.label in ("RESISTANCE_CUE", "MECHANISM")]
+                cache.update(self.context.mark(doc, spans))
             if (start, end) not in cache:
                 cache.update(self.context.mark(doc, [(start, end)]))
             return cache[(start, end)]
 
         doc._.triples = extract_triples(
-            doc.text,
+            text,
             sentences,
             mentions,
             doc._.pmid or "",
@@ -85,7 +89,7 @@ class RelationExtractor:
         labels = {m.label for m in mentions}
         if not {"GENE", "RESISTANCE_CUE"} <= labels:
             return None
-        return Syntax(self.parser(doc.text))
+        return Syntax(self.parser(doc_text(doc)))
 
 
 @Language.factory("resistmine_relations", default_config={"negation": True, "parser": "auto"})

@@ -71,6 +71,16 @@ def ensure_doc_extensions() -> None:
             Doc.set_extension(name, default=None)
 
 
+def doc_text(doc: Doc) -> str:
+    """``doc.text``, joined once per Doc and shared by the relation components (spaCy rebuilds it from the
+    tokens on every access)."""
+    key = ("resistmine", "relations_text")
+    text = doc.user_data.get(key)
+    if text is None:  # a Doc's text never changes after it is made
+        text = doc.user_data[key] = doc.text
+    return text
+
+
 def append_mentions(doc: Doc, mentions: list[Mention]) -> None:
     current = doc._.mentions
     merged = list(current) if current else []
@@ -88,7 +98,7 @@ class MechanismRecogniser:
         ensure_doc_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
-        append_mentions(doc, find_mechanisms(doc.text, self.vocabulary))
+        append_mentions(doc, find_mechanisms(doc_text(doc), self.vocabulary))
         return doc
 
 
@@ -101,7 +111,7 @@ class CueRecogniser:
         ensure_doc_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
-        append_mentions(doc, find_cues(doc.text, self.vocabulary))
+        append_mentions(doc, find_cues(doc_text(doc), self.vocabulary))
         return doc
 
 
