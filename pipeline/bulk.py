@@ -307,7 +307,7 @@ def is_done(store: Any, path: Path) -> bool:
 
 
 @contextmanager
-def prefect_api_for_workers(need: bool) -> Iterator[None]:
+def prefect_api_for_workers(need: bool, warn: Callable[[str], None] | None = None) -> Iterator[None]:
     """Give Dask workers the flow's Prefect API instead of one ephemeral server each.
 
     Without ``PREFECT_API_URL`` every process that runs a task starts its own ephemeral server
@@ -324,6 +324,10 @@ def prefect_api_for_workers(need: bool) -> Iterator[None]:
 
     server = SubprocessASGIServer()
     server.start()
+    if warn:
+        warn(f"no PREFECT_API_URL: Dask workers report to this run's temporary Prefect server "
+             f"{server.api_url}; workers on other hosts cannot reach it, so set PREFECT_API_URL to a "
+             "Prefect server they can reach")
     with temporary_settings({PREFECT_API_URL: server.api_url}):
         yield
 
@@ -414,7 +418,8 @@ def run_bulk(files: Sequence[Path | str], settings: Settings, dask_address: str 
     progress = progress or _to_stderr
     with ExitStack() as stack:
         stack.enter_context(store.lock())
-        stack.enter_context(prefect_api_for_workers(distributed))
+        remote = bool(dask_address) and not _is_local(dask_address)
+        stack.enter_context(prefect_api_for_workers(distributed, progress if remote else None))
         flow = _build_flow(_task_runner(dask_address, workers), progress)
         outcomes = flow([str(p.resolve()) for p in paths], str(settings.store), settings.model,
                         settings.n_process, settings.batch_size, chunk_size, distributed)
@@ -436,6 +441,11 @@ def write_bulk_tables(store: Any, settings: Settings) -> tuple[str, ...]:
     write_parquet(out, article_results(store, extraction_version()))
     names = (ARTICLES_CSV, ENTITIES_CSV, TRIPLES_CSV, KNOWLEDGE_CSV, REPORT_HTML, PARQUET_DIR)
     return tuple(str(out / name) for name in names)
+
+
+def _is_local(address: str) -> bool:
+    host = address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+    return host in {"127.0.0.1", "localhost", "::1", socket.gethostname()}
 
 
 def _to_stderr(message: str) -> None:
