@@ -36,7 +36,7 @@ def apply_abbreviations(text: str, mentions: list[Mention],
             elif short_hits and (_covered_by_other(out, label, long_start, long_end) or
                                  (label == GENE and is_disease_name(text[long_start:long_end]))):
                 # the short form was matched as this label but its definition is another kind of entity
-                out = [m for m in out if not (m.label == label and m.text == short and m.source != "model")]
+                out = [m for m in out if not (m.label == label and m.text == short)]
     return out
 
 
@@ -45,10 +45,16 @@ _DISEASE_WORD = re.compile(r"(?:syndrome|disease|disorder|dysplasia|dystrophy|de
 
 
 def is_disease_name(long_form: str) -> bool:
-    from extractors.ner.sources import disease_names
+    """A disease-like suffix, or the last one to four words name a disease or phenotype."""
+    from extractors.ner.build import disease_names
     from extractors.ner.text import fold
 
-    return bool(_DISEASE_WORD.search(long_form.strip())) or fold(long_form.strip()) in disease_names()
+    long_form = long_form.strip()
+    if _DISEASE_WORD.search(long_form):
+        return True
+    names = disease_names()
+    words = fold(long_form).split()
+    return any(" ".join(words[-k:]) in names for k in range(1, min(4, len(words)) + 1))
 
 
 def _covered_by_other(mentions: list[Mention], label: str, long_start: int, long_end: int) -> bool:

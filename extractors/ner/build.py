@@ -94,6 +94,21 @@ def load_lexicons(filtered: bool = True) -> dict[str, Lexicon]:
     return lexicons
 
 
+@cache
+def disease_names() -> frozenset[str]:
+    """Disease and phenotype names (abbreviation veto), cached beside the lexicons."""
+    path = _cache_path(False).with_name(_cache_path(False).name.replace("lexicons-", "diseases-"))
+    cached = load_cache(path)
+    if isinstance(cached, frozenset):
+        return cached
+    names = sources.disease_name_set()
+    try:
+        save_cache(path, names)
+    except OSError as exc:
+        LOG.warning("could not write the disease name cache: %s", exc)
+    return names
+
+
 def rebuild(filtered: bool = True) -> dict[str, Lexicon]:
     """(Re)build every lexicon from its sources and write the cache."""
     LOG.info("building lexicons from %s", sources.source_versions())

