@@ -64,7 +64,7 @@ _VERB_PREFIX_GAP = re.compile(r"^\s+(?:(?:the|of)\s+)?$")
 _VERB_MECHANISMS = re.compile(
     r"^(?:knock-?downs?|knocking down|targeting|inhibiting|blocking|silencing|depleting|"
     r"genetically depleting|"
-    r"(?:pharmacologic(?:al)?(?:ly)? )?inactivating|expressing|over-?expressing|lowering)$",
+    r"(?:pharmacologic(?:al)?(?:ly)? )?inactivating|expressing|over-?expressing|lowering)\b",
     re.IGNORECASE,
 )
 # "OPRM1-mediated pathway", "Atm-dependent apoptosis": the gene qualifies another noun and has no state.
@@ -79,7 +79,9 @@ _MODIFIER_TAIL = re.compile(
 # inside the sentence ("... et al. Genetic mutations such as ..."); clauses also end at contrast words.
 _SEGMENT_BREAK = re.compile(r";\s*|(?<=[a-z]\.)\s+(?=[A-Z][a-z])")
 _CLAUSE_BREAK = re.compile(
-    r",?\s+(?:whereas|while|but|although|though)\s+|;\s*|(?<=[a-z]\.)\s+(?=[A-Z][a-z])"
+    r",?\s+(?:whereas|while|although|though)\s+|;\s*|(?<=[a-z]\.)\s+(?=[A-Z][a-z])"
+    # "but" opens a new clause unless a verb follows: "X had no efficacy alone but enhanced ..." shares X
+    r"|,?\s+but\s+(?!(?:also\s+|rather\s+)?[a-z]+(?:ed|es)\b)"
     r"|,\s+and\s+(?:this|these|that|it)\s+|,?\s+and\s+that\s+"
     r"|,?\s+(?:indicating|suggesting|showing|demonstrating|confirming|implying)\s+that\s+"
 )
@@ -91,7 +93,8 @@ _AGENT_VERB = re.compile(
     r"strongly\s+|directly\s+|not\s+only\s+)?"
     r"(?:confer|induc|promot|mediat|sensiti|render|caus|contribut|driv|enhanc|increas|reduc|decreas|regulat|"
     r"protect|play|determin|modulat|inhibit|suppress|activat|lead|led|result|augment|attenuat|impair|restor|"
-    r"predict|correlat|associat|involv|requir|is\b|are\b|was\b|were\b|has\b|have\b|endow|render|gain)",
+    r"predict|correlat|associat|involv|requir|is\b|are\b|was\b|were\b|has\b|have\b|endow|render|gain|"
+    r"show|exhibit|display)",
     re.IGNORECASE,
 )
 _OBJECT_OF_CUE = re.compile(
@@ -170,7 +173,14 @@ def extract_triples(
     ]
     cancers = [m for m in mentions if m.label == CANCER and m.norm]
     mechanisms = [m for m in mentions if m.label == MECHANISM]
-    cues = [m for m in mentions if m.label == RESISTANCE_CUE and m.category != "process"]
+    cancers_all = [m for m in mentions if m.label == CANCER]
+    cues = [
+        m
+        for m in mentions
+        if m.label == RESISTANCE_CUE
+        and m.category != "process"
+        and not any(c.overlaps(m) for c in cancers_all)
+    ]  # "castration-resistant prostate cancer" names a disease, it states no resistance
     dominant = _dominant_therapy(therapies) or _dominant_therapy(drugs)
     therapies = sorted(therapies + drugs, key=lambda m: (m.start, m.end))
     dominant_cancer = _dominant(cancers)
@@ -310,9 +320,55 @@ def _units(
                 )
             if candidates:
                 candidates.sort(key=lambda c: (c[0], c[1]))
-                units.append(candidates[0][2])
+                best = candidates[0][2]
+                units.append(best)
+                units.extend(_coordinated_prefixes(text, best, mechanisms))
     units.extend(_therapy_units(text, genes, target_therapies, normalise_gene, all_genes or genes))
-    return units
+    refined = []
+    for unit in units:
+        after = text[unit.gene.end : unit.gene.end + 80]
+        if unit.how == "prefix" and _READOUT.match(after):
+            continue  # "inhibition of prolactin (PRL) secretion": a readout, not a state of the gene
+        if unit.mechanism in ("downregulation", "expression") and _METHOD_OF_SILENCING.match(after):
+            unit = Unit(
+                unit.gene,
+                "silencing",
+                unit.mechanism_text,
+                unit.mechanism_start,
+                unit.mechanism_end,
+                unit.kind,
+                unit.how,
+            )  # "Lowering IGF1R expression via siRNA"
+        refined.append(unit)
+    return refined
+
+
+_MECHANISM_COORDINATION = re.compile(r"^\s*(?:,|or|and|and/or|,\s*or|,\s*and)\s*$")
+_METHOD_OF_SILENCING = re.compile(
+    r"^\s*(?:expression\s+|levels?\s+)?(?:via|using|by|with)\s+(?:an?\s+)?(?:small interfering RNAs?|siRNAs?|"
+    r"short hairpin RNAs?|shRNAs?|RNA interference|RNAi)\b",
+    re.IGNORECASE,
+)
+_READOUT = re.compile(
+    r"^\s*(?:\([^)]{1,15}\)\s*)?(?:secretion|production|release|phosphorylation|ubiquitination|"
+    r"ubiquitylation|degradation|translocation|accumulation|transcription)\b",
+    re.IGNORECASE,
+)
+
+
+def _coordinated_prefixes(text: str, unit: Unit, mechanisms: list[Mention]) -> list[Unit]:
+    """ "genetically depleting or pharmacologically inactivating Skp2": each prefix names a state of Skp2."""
+    if unit.how != "prefix":
+        return []
+    extra = []
+    start = unit.mechanism_start
+    for mech in sorted(mechanisms, key=lambda m: -m.start):
+        if mech.end <= start and _MECHANISM_COORDINATION.match(text[mech.end : start]):
+            attach, kind = _mechanism_kind(mech)
+            if attach in ("prefix", "either"):
+                extra.append(Unit(unit.gene, mech.norm, mech.text, mech.start, mech.end, kind, "prefix"))
+                start = mech.start
+    return extra
 
 
 def _therapy_units(

@@ -43,6 +43,9 @@ ENTITIES = {
     "Sox2": (GENE, "SOX2", "gene"),
     "ATM": (GENE, "ATM", "gene"),
     "Myc": (GENE, "MYC", "gene"),
+    "Skp2": (GENE, "SKP2", "gene"),
+    "IGF1R": (GENE, "IGF1R", "gene"),
+    "paclitaxel": (THERAPY, "paclitaxel", "chemotherapy"),
     "B-cell receptor": (GENE, "BCR", "gene"),
     "PI3K": (GENE, "PI3K", "family"),
     "AKT": (GENE, "AKT1", "gene"),
@@ -276,6 +279,36 @@ def test_extract_triples_without_spacy():
         "HGNC:795",
         "deletion",
         "sensitivity",
+    )
+
+
+def test_coordinated_mechanisms_before_one_gene(nlp):
+    found = statements(
+        nlp, "Genetically depleting or pharmacologically inactivating Skp2 re-sensitized cells to paclitaxel."
+    )
+    assert found == {
+        ("SKP2", "silencing", "sensitivity", "paclitaxel"),
+        ("SKP2", "inhibition", "countermeasure", "paclitaxel"),
+    }
+
+
+def test_shared_subject_across_but(nlp):
+    found = statements(
+        nlp, "PD-1 and PD-L1 blockade had no efficacy alone but enhanced the antitumor effects of imatinib."
+    )
+    assert ("PDCD1", "inhibition", "countermeasure", "imatinib") in found
+    assert statements(nlp, "PTEN loss is common, but resistance to imatinib is rare.") == set()
+
+
+def test_silencing_method_and_disease_names(nlp):
+    assert statements(nlp, "Lowering IGF1R expression via siRNA sensitized the cells to paclitaxel.") == {
+        ("IGF1R", "silencing", "sensitivity", "paclitaxel")
+    }
+    assert (
+        statements(
+            nlp, "Skp2 deficiency restricts castration-resistant prostate cancer treated with paclitaxel."
+        )
+        == set()
     )
 
 
