@@ -350,6 +350,7 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
             raise InputError(f"bench corpus {path} does not exist")
     say = progress or (lambda _message: None)
     cores = n_process or os.cpu_count() or 1
+    load_before = os.getloadavg()[0]  # other work on the machine skews every figure: report it
 
     say("parsing XML")
     xml_stage, articles = bench_xml_parse(files, repeat)
@@ -412,6 +413,7 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
             "spacy": spacy.__version__,
             "machine": platform.machine(),
             "cpu_count": str(os.cpu_count()),
+            "load_average_1min": f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after",
         },
     )
 
@@ -432,6 +434,7 @@ def format_report(report: BenchReport) -> str:
     lines += [
         f"peak RSS: {report.peak_rss_mb:.0f} MiB (this process), {report.peak_rss_children_mb:.0f} MiB "
         f"(largest worker); after loading the pipeline {report.pipeline_rss_mb:.0f} MiB",
+        f"machine load (1-min average): {report.environment.get('load_average_1min', '?')}",
         "",
         "ratios: " + ", ".join(f"{k} {v}" for k, v in report.ratios().items()),
         "targets:",
