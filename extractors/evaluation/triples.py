@@ -5,8 +5,8 @@ full triple, which adds the therapy class. Negation and hedging are compared on 
 Every false positive and false negative is listed, with the evidence sentence, so errors can be read.
 
 The gold TSV names PMIDs and offsets only (``tests/extractors/gold/README.md``); texts come from the
-PubTator file in its ``source`` column (relative to ``--data``, by default ``../shared/data`` beside the
-repository), else from the bundled corpus, else from the corpus store.
+PubTator or PubMed XML file in its ``source`` column (relative to ``--data``, by default ``../shared/data``
+beside the repository), else from the bundled corpus, else from the corpus store.
 """
 
 from __future__ import annotations
@@ -128,16 +128,12 @@ def load_articles(gold: GoldSet, data_dir: Path, store: Path | None = None) -> l
         if source:
             by_source.setdefault(source, set()).add(pmid)
     for source, pmids in by_source.items():
-        from extractors.evaluation.pubtator import read_pubtator
-
         path = data_dir / source
         if not path.is_file():
             raise InputError(f"gold source {path} not found (pass --data DIR, the folder holding {source})")
-        for doc in read_pubtator(path):
-            if doc.pmid in pmids and doc.pmid not in found:
-                found[doc.pmid] = Article(
-                    pmid=doc.pmid, title=doc.title, abstract=doc.abstract, source=source
-                )
+        for article in _read_source(path):
+            if article.pmid in pmids and article.pmid not in found:
+                found[article.pmid] = article
     missing = [p for p in gold.sources if p not in found]
     if missing:
         from corpus.bundled import bundled_articles
@@ -169,6 +165,21 @@ def load_articles(gold: GoldSet, data_dir: Path, store: Path | None = None) -> l
                 f"hold {triple.gene_text!r} in the text"
             )
     return [found[p] for p in gold.sources]
+
+
+def _read_source(path: Path) -> Iterable[Article]:
+    """Articles of a PubTator file, or of PubMed/MEDLINE XML (``.xml``, ``.xml.gz``) as the flow reads it."""
+    if path.name.endswith((".xml", ".xml.gz")):
+        from corpus.pubmed_xml import iter_pubmed_xml
+
+        for record in iter_pubmed_xml(path):
+            if isinstance(record, Article):
+                yield record
+        return
+    from extractors.evaluation.pubtator import read_pubtator
+
+    for doc in read_pubtator(path):
+        yield Article(pmid=doc.pmid, title=doc.title, abstract=doc.abstract, source=path.name)
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:

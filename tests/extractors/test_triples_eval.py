@@ -137,6 +137,14 @@ def test_gold_sets_point_at_real_texts(name: str):
     assert sum(1 for t in gold.triples if t.gene_start is not None) == len(gold.triples) > 20
 
 
+def test_blind_medline_set_points_at_parsed_articles():
+    """The second blind set reads its texts through the PubMed XML parser (offsets into Article.text)."""
+    data = shared_path("data")
+    gold = read_gold(GOLD / "triples_test2.tsv")
+    assert len(load_articles(gold, data)) == len(gold.sources) == 7
+    assert len(gold.triples) == 12
+
+
 def test_dev_and_test_halves_do_not_overlap():
     dev, test = read_gold(GOLD / "triples_dev.tsv"), read_gold(GOLD / "triples_test.tsv")
     assert not set(dev.sources) & set(test.sources)
