@@ -301,22 +301,30 @@ def split_components(nlp: Any, timings: dict[str, float]) -> tuple[float, float]
 
 
 def end_to_end(files: Sequence[Path], nlp: Any, n_process: int, batch_size: int, limit: int | None,
-               store_dir: Path) -> tuple[int, float]:
-    """Parse → NER → relations → store, streaming, as the bulk flow does; returns (abstracts, seconds)."""
+               store_dir: Path) -> tuple[int, float, int, float]:
+    """Parse → NER → relations → store, streaming, as the bulk flow does.
+
+    Returns (abstracts, seconds, citations stored, seconds spent in store writes): the store is one
+    writer for every Dask worker, so its own rate bounds how far a cluster scales.
+    """
     from corpus.store import CorpusStore
     from pipeline.bulk import iter_file_chunks
 
     store = CorpusStore(store_dir)
     start = time.perf_counter()
-    done = 0
+    done = stored = 0
+    store_seconds = 0.0
     for path in files:
         for chunk in iter_file_chunks(path, nlp=nlp, n_process=n_process, batch_size=batch_size,
                                       limit=None if limit is None else limit - done):
+            save_start = time.perf_counter()
             chunk.save(store)
+            store_seconds += time.perf_counter() - save_start
             done += chunk.abstracts
+            stored += len(chunk.records)
         if limit is not None and done >= limit:
             break
-    return done, time.perf_counter() - start
+    return done, time.perf_counter() - start, stored, store_seconds
 
 
 def _rss_now_mb() -> float:
@@ -388,9 +396,13 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
         for label, procs in (("end_to_end_1_process", 1), ("end_to_end_all_cores", cores)):
             say(f"end to end with {procs} process(es)")
             try:
-                items, seconds = end_to_end(files, nlp, procs, batch_size, len(texts), Path(tmp) / label)
+                items, seconds, stored, store_seconds = end_to_end(files, nlp, procs, batch_size, len(texts),
+                                                                   Path(tmp) / label)
                 stages.append(StageResult(label, items, seconds, processes=procs,
                                           note="parse + NER + relations + store"))
+                if procs == 1:
+                    stages.append(StageResult("store_write", stored, store_seconds, unit="citations",
+                                              note="articles and results, SQLite, one writer"))
             except Exception as exc:  # reported in the output: a broken stage must not hide the others
                 stages.append(StageResult(label, 0, 0.0, processes=procs,
                                           error=f"{type(exc).__name__}: {exc}"))
