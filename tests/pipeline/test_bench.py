@@ -89,9 +89,11 @@ def test_bench_json_prints_one_object_with_every_stage(shared_dir, nlp, capsys):
         "relations",
         "end_to_end_1_process",
         "end_to_end_all_cores",
+        "store_write",
     ):
         assert stages[name]["per_second"] > 0, (name, stages[name])
     assert stages["end_to_end_1_process"]["items"] == 40
+    assert stages["store_write"]["items"] >= 40  # every citation up to the 40th abstract is stored
     assert report["peak_rss_mb"] >= report["pipeline_rss_mb"] > 0
     assert set(report["ratios"]) >= {"xml_vs_entrez", "end_to_end_1_vs_tokenizer", "end_to_end_per_core"}
     assert report["projection_hours_26M"]["this_machine"] > 0
