@@ -118,3 +118,18 @@ def rebuild(filtered: bool = True) -> dict[str, Lexicon]:
     except OSError as exc:  # a read-only home still works, only slower
         LOG.warning("could not write the lexicon cache: %s", exc)
     return lexicons
+
+
+def main() -> int:
+    """``python -m extractors.ner.build``: rebuild the lexicon cache and print what it holds."""
+    lexicons = rebuild()
+    disease_names.cache_clear()
+    print(f"sources: {sources.source_versions()}; cache: {_cache_path(True)}")
+    for label, lexicon in lexicons.items():
+        print(f"{label}: {len(lexicon.keys)} surface keys, {len(lexicon.concepts)} concepts, "
+              f"{len(lexicon.context_keys)} need gene context")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
