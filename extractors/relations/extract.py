@@ -163,7 +163,8 @@ def extract_triples(
     given, answers the subject/object questions from a dependency parse instead of word order."""
     sents = [Sentence(i, s, e) for i, (s, e) in enumerate(sentences)] or [Sentence(0, 0, len(text))]
     all_genes = [m for m in mentions if m.label == GENE]
-    genes = [m for m in all_genes if m.norm and m.category != "family"]
+    # a triple names an HGNC gene: families and mentions no lexicon could normalise (no ids) take no part
+    genes = [m for m in all_genes if m.norm and m.ids and m.category != "family"]
     therapies = [m for m in mentions if m.label == THERAPY and m.norm]
     # Drugs come as CHEMICAL mentions without a therapy class; they stand in for therapies, after them.
     drugs = [

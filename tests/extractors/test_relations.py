@@ -71,14 +71,17 @@ def _entity_mentions(text: str) -> list[Mention]:
     mentions = []
     for match in _ENTITY_RE.finditer(text):
         label, norm, category = ENTITIES[match.group()]
-        mentions.append(Mention(match.start(), match.end(), match.group(), label, norm, (), category, "test"))
+        ids = (f"HGNC:{norm}",) if label == GENE else ()
+        mentions.append(
+            Mention(match.start(), match.end(), match.group(), label, norm, ids, category, "test")
+        )
         if match.group() in ("anti-PD-1",):
             mentions.append(
-                Mention(match.start() + 5, match.end(), "PD-1", GENE, "PDCD1", (), "gene", "test")
+                Mention(match.start() + 5, match.end(), "PD-1", GENE, "PDCD1", ("HGNC:8760",), "gene", "test")
             )
         if match.group() == "IDO inhibitors":
             mentions.append(
-                Mention(match.start(), match.start() + 3, "IDO", GENE, "IDO1", (), "gene", "test")
+                Mention(match.start(), match.start() + 3, "IDO", GENE, "IDO1", ("HGNC:6059",), "gene", "test")
             )
     return mentions
 
@@ -242,6 +245,16 @@ def test_negation_and_hedging(nlp):
     assert [(t.gene, t.negated, t.hedged) for t in hedged] == [("PTEN", False, True)]
     plain = nlp("PTEN loss confers resistance to anti-PD-1.")._.triples
     assert [(t.negated, t.hedged) for t in plain] == [(False, False)]
+
+
+def test_unnormalised_genes_take_no_part():
+    text = "PRRs agonists overcome resistance to anti-PD-1."
+    mentions = find_mechanisms(text) + find_cues(text)
+    mentions.append(Mention(0, 4, "PRRs", GENE, "PRRs", (), "", "model"))
+    mentions.append(Mention(36, 45, "anti-PD-1", THERAPY, "anti-PD-1", (), "immune checkpoint blockade"))
+    assert extract_triples(text, [(0, len(text))], mentions) == []
+    with_ids = [*mentions[:-2], Mention(0, 4, "PRRs", GENE, "TLR9", ("HGNC:15633",), "gene"), mentions[-1]]
+    assert [t.effect for t in extract_triples(text, [(0, len(text))], with_ids)] == ["countermeasure"]
 
 
 def test_no_triple_without_a_cue_or_with_a_pathway_name(nlp):

@@ -75,7 +75,16 @@ def _random_mentions(text: str, data: st.DataObject) -> list[Mention]:
         label = data.draw(st.sampled_from([GENE, THERAPY]))
         category = data.draw(st.sampled_from(["gene", "family", "immune checkpoint blockade", "other"]))
         mentions.append(
-            Mention(start, end, text[start:end], label, text[start:end] or "X", (), category, "fuzz")
+            Mention(
+                start,
+                end,
+                text[start:end],
+                label,
+                text[start:end] or "X",
+                data.draw(st.sampled_from([(), ("X:1",)])),
+                category,
+                "fuzz",
+            )
         )
     return mentions
 
@@ -95,7 +104,7 @@ def _named_mentions(text: str) -> list[Mention]:
         start = text.find(name)
         while start != -1:
             mentions.append(
-                Mention(start, start + len(name), name, label, name.upper(), (), category, "fuzz")
+                Mention(start, start + len(name), name, label, name.upper(), ("X:1",), category, "fuzz")
             )
             start = text.find(name, start + 1)
     return mentions
