@@ -54,6 +54,7 @@ class StageResult:
     processes: int = 1
     note: str = ""
     error: str = ""
+    cpu_seconds: float | None = None  # user + system time of this process and its workers
 
     @property
     def rate(self) -> float | None:
@@ -61,10 +62,20 @@ class StageResult:
             return None
         return self.items / self.seconds
 
+    @property
+    def cpu_rate(self) -> float | None:
+        """Items per CPU second: what one dedicated core does, even when the machine is shared."""
+        if self.error or not self.cpu_seconds:
+            return None
+        return self.items / self.cpu_seconds
+
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["per_second"] = None if self.rate is None else round(self.rate, 1)
+        out["per_cpu_second"] = None if self.cpu_rate is None else round(self.cpu_rate, 1)
         out["seconds"] = round(self.seconds, 4)
+        if self.cpu_seconds is not None:
+            out["cpu_seconds"] = round(self.cpu_seconds, 4)
         return out
 
 
@@ -108,6 +119,29 @@ class BenchReport:
             else round(rate("end_to_end_1_process"), 1),
             "all_cores_speedup": div(rate("end_to_end_all_cores"), rate("end_to_end_1_process")),
         }
+
+    def cpu_ratios(self) -> dict[str, float | None]:
+        """The same figures per CPU second: what dedicated cores give when the machine is shared."""
+
+        def rate(name: str) -> float | None:
+            found = self.stage(name)
+            return found.cpu_rate if found else None
+
+        def div(a: float | None, b: float | None) -> float | None:
+            return None if a is None or not b else round(a / b, 3)
+
+        e2e_1 = rate("end_to_end_1_process")
+        return {
+            "xml_vs_entrez": div(rate("xml_parse"), rate("entrez_read")),
+            "end_to_end_1_vs_tokenizer": div(e2e_1, rate("blank_tokenizer")),
+            "end_to_end_per_core": None if e2e_1 is None else round(e2e_1, 1),
+            "end_to_end_all_cores_per_core": None if rate("end_to_end_all_cores") is None
+            else round(rate("end_to_end_all_cores"), 1),
+        }
+
+    def cpu_projection_hours(self, abstracts: int = 26_000_000, workers: int = 1) -> float | None:
+        per_core = self.cpu_ratios()["end_to_end_per_core"]
+        return None if not per_core else round(abstracts / (per_core * workers) / 3600, 2)
 
     def targets(self) -> dict[str, bool | None]:
         r = self.ratios()
@@ -153,9 +187,14 @@ class BenchReport:
             "pipeline_rss_mb": round(self.pipeline_rss_mb, 1),
             "ratios": self.ratios(),
             "targets": self.targets(),
+            "ratios_per_cpu_second": self.cpu_ratios(),
             "projection_hours_26M": {
                 "this_machine": self.projection_hours(workers=self.cores),
                 **{f"{n}_workers": self.projection_hours(workers=n) for n in (8, 32, 128)},
+            },
+            "projection_hours_26M_per_cpu_second": {
+                "this_machine": self.cpu_projection_hours(workers=self.cores),
+                **{f"{n}_workers": self.cpu_projection_hours(workers=n) for n in (8, 32, 128)},
             },
             "environment": self.environment,
         }
@@ -179,12 +218,15 @@ def parse_files(files: Sequence[Path]) -> list[Article]:
 
 def bench_xml_parse(files: Sequence[Path], repeat: int = 3) -> tuple[StageResult, list[Article]]:
     """Our streaming parser from the file (gzip included), as the bulk flow reads it; best of ``repeat``."""
-    best, articles = float("inf"), []
+    best, best_cpu, articles = float("inf"), 0.0, []
     for _ in range(max(1, repeat)):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), cpu_seconds()
         articles = parse_files(files)
-        best = min(best, time.perf_counter() - start)
-    return StageResult("xml_parse", len(articles), best, unit="citations", note=f"best of {repeat}"), articles
+        if time.perf_counter() - start < best:
+            best, best_cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
+    stage = StageResult("xml_parse", len(articles), best, unit="citations", note=f"best of {repeat}",
+                        cpu_seconds=best_cpu)
+    return stage, articles
 
 
 _DTD_RE = re.compile(rb"([a-z_]+?)_?(\d{6})\.dtd")
@@ -229,13 +271,15 @@ def bench_entrez_read(files: Sequence[Path], repeat: int = 3) -> StageResult:
     runs = [_entrez_once(files) for _ in range(max(1, repeat))]
     best = min(runs, key=lambda r: (bool(r.error), r.seconds))
     note = "; ".join(filter(None, [f"best of {repeat}", best.note]))
-    return StageResult(best.name, best.items, best.seconds, best.unit, note=note, error=best.error)
+    return StageResult(best.name, best.items, best.seconds, best.unit, note=note, error=best.error,
+                       cpu_seconds=best.cpu_seconds)
 
 
 def _entrez_once(files: Sequence[Path]) -> StageResult:
     from Bio import Entrez
 
     items, seconds, notes, errors = 0, 0.0, [], []
+    cpu_start = cpu_seconds()
     for path in files:
         start = time.perf_counter()
         data = _entrez_input(path)  # reading and gunzip are timed, as they are for our parser
@@ -259,8 +303,10 @@ def _entrez_once(files: Sequence[Path]) -> StageResult:
         else:
             return StageResult("entrez_read", 0, 0.0, unit="citations", note="; ".join(notes),
                                error="; ".join(errors))
+    # CPU time includes failed first attempts (a missing DTD fails fast), a slight bias against Entrez.read
     return StageResult("entrez_read", items, seconds, unit="citations",
-                       note="; ".join(notes + [f"first attempt failed: {e}" for e in errors]))
+                       note="; ".join(notes + [f"first attempt failed: {e}" for e in errors]),
+                       cpu_seconds=cpu_seconds() - cpu_start)
 
 
 def bench_tokenizer(texts: Sequence[str], batch_size: int, repeat: int = 3) -> StageResult:
@@ -268,9 +314,14 @@ def bench_tokenizer(texts: Sequence[str], batch_size: int, repeat: int = 3) -> S
     import spacy
 
     nlp = spacy.blank("en")
-    runs = [_timed(lambda: sum(1 for _ in nlp.pipe(texts, batch_size=batch_size))) for _ in range(repeat + 1)]
-    items, seconds = min(runs[1:], key=lambda r: r[1])  # the first run warms the tokenizer's caches
-    return StageResult("blank_tokenizer", items, seconds, note=f"best of {repeat} after a warm-up")
+    runs = []
+    for _ in range(repeat + 1):
+        cpu_start = cpu_seconds()
+        items, seconds = _timed(lambda: sum(1 for _ in nlp.pipe(texts, batch_size=batch_size)))
+        runs.append((items, seconds, cpu_seconds() - cpu_start))
+    items, seconds, cpu = min(runs[1:], key=lambda r: r[1])  # the first run warms the tokenizer's caches
+    return StageResult("blank_tokenizer", items, seconds, note=f"best of {repeat} after a warm-up",
+                       cpu_seconds=cpu)
 
 
 def bench_components(nlp: Any, articles: Sequence[Article], batch_size: int) -> dict[str, float]:
@@ -327,6 +378,12 @@ def end_to_end(files: Sequence[Path], nlp: Any, n_process: int, batch_size: int,
     return done, time.perf_counter() - start, stored, store_seconds
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and of its finished (reaped) worker processes."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _rss_now_mb() -> float:
     try:
         import psutil
@@ -378,28 +435,38 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
     pipeline_rss = _rss_now_mb()
     bench_components(nlp, with_abstract, batch_size)  # warm-up: lazy loads, tokenizer caches
     say("timing each component")
-    runs = [bench_components(nlp, with_abstract, batch_size) for _ in range(repeat)]
-    components = min(runs, key=lambda timings: sum(timings.values()))
+    runs = []
+    for _ in range(repeat):
+        cpu_start = cpu_seconds()
+        timings = bench_components(nlp, with_abstract, batch_size)
+        runs.append((timings, cpu_seconds() - cpu_start))
+    components, components_cpu = min(runs, key=lambda run: sum(run[0].values()))
     ner_seconds, relation_seconds = split_components(nlp, components)
+    # CPU time split between the two in the proportion of their wall time (one thread, same run)
+    cpu_share = components_cpu / max(sum(components.values()), 1e-9)
     stages = [
         xml_stage,
         entrez_stage,
         tokenizer_stage,
         StageResult("ner", len(texts), ner_seconds,
-                    note=f"tokenizer + recognisers + resolution; best of {repeat}"),
+                    note=f"tokenizer + recognisers + resolution; best of {repeat}",
+                    cpu_seconds=ner_seconds * cpu_share),
         StageResult("relations", len(texts), relation_seconds,
                     note="mechanism and cue recognisers + relation extraction"
                     if relation_seconds else "no relation components in the pipeline",
-                    error="" if relation_seconds else "not in pipeline"),
+                    error="" if relation_seconds else "not in pipeline",
+                    cpu_seconds=relation_seconds * cpu_share),
     ]
     with tempfile.TemporaryDirectory(prefix="resistmine-bench-") as tmp:
         for label, procs in (("end_to_end_1_process", 1), ("end_to_end_all_cores", cores)):
             say(f"end to end with {procs} process(es)")
             try:
+                cpu_start = cpu_seconds()
                 items, seconds, stored, store_seconds = end_to_end(files, nlp, procs, batch_size, len(texts),
                                                                    Path(tmp) / label)
                 stages.append(StageResult(label, items, seconds, processes=procs,
-                                          note="parse + NER + relations + store"))
+                                          note="parse + NER + relations + store",
+                                          cpu_seconds=cpu_seconds() - cpu_start))
                 if procs == 1:
                     stages.append(StageResult("store_write", stored, store_seconds, unit="citations",
                                               note="articles and results, SQLite, one writer"))
@@ -436,12 +503,14 @@ def format_report(report: BenchReport) -> str:
         f"corpus: {', '.join(Path(c).name for c in report.corpus)} — {report.citations} citations, "
         f"{report.abstracts} abstracts, {report.characters:,} characters; {report.cores} core(s)",
         "",
-        f"{'stage':<24}{'items':>8}{'seconds':>10}{'per second':>12}  note",
+        f"{'stage':<24}{'items':>8}{'seconds':>10}{'per second':>12}{'per CPU s':>11}  note",
     ]
     for stage in report.stages:
         rate = "failed" if stage.error else f"{stage.rate:,.0f}" if stage.rate else "-"
+        cpu_rate = f"{stage.cpu_rate:,.0f}" if stage.cpu_rate else "-"
         note = stage.error or stage.note
-        lines.append(f"{stage.name:<24}{stage.items:>8}{stage.seconds:>10.3f}{rate:>12}  {note}")
+        figures = f"{stage.items:>8}{stage.seconds:>10.3f}{rate:>12}{cpu_rate:>11}"
+        lines.append(f"{stage.name:<24}{figures}  {note}")
     lines += ["", "components (seconds): " + ", ".join(f"{k} {v:.3f}" for k, v in report.components.items())]
     lines += [
         f"peak RSS: {report.peak_rss_mb:.0f} MiB (this process), {report.peak_rss_children_mb:.0f} MiB "
@@ -449,6 +518,7 @@ def format_report(report: BenchReport) -> str:
         f"machine load (1-min average): {report.environment.get('load_average_1min', '?')}",
         "",
         "ratios: " + ", ".join(f"{k} {v}" for k, v in report.ratios().items()),
+        "per CPU second: " + ", ".join(f"{k} {v}" for k, v in report.cpu_ratios().items()),
         "targets:",
     ]
     for name, met in report.targets().items():
@@ -457,4 +527,8 @@ def format_report(report: BenchReport) -> str:
     if hours is not None:
         others = ", ".join(f"{report.projection_hours(workers=n)} h on {n} workers" for n in (8, 32, 128))
         lines.append(f"projection for 26M abstracts: {hours} h on {report.cores} core(s); {others}")
+    cpu_hours = report.cpu_projection_hours(workers=report.cores)
+    if cpu_hours is not None:
+        others = ", ".join(f"{report.cpu_projection_hours(workers=n)} h on {n}" for n in (8, 32, 128))
+        lines.append(f"  per CPU second (dedicated cores): {cpu_hours} h on {report.cores}; {others}")
     return "\n".join(lines)

@@ -51,6 +51,15 @@ def test_ratios_targets_and_projection_follow_the_measured_rates():
     assert len(missed) == 3 and not any("RSS" in name for name in missed)
 
 
+def test_cpu_rates_count_cpu_seconds_not_wall_time():
+    shared = StageResult("end_to_end_1_process", 100, 4.0, cpu_seconds=1.0)  # 3/4 of the wall time waiting
+    report = BenchReport(("x",), 1, 100, 1, 2, (shared,), {}, 1.0, 1.0, 1.0)
+    assert shared.rate == 25 and shared.cpu_rate == 100
+    assert report.cpu_ratios()["end_to_end_per_core"] == 100
+    assert report.cpu_projection_hours(360_000, workers=2) == 0.5
+    assert StageResult("x", 1, 1.0).cpu_rate is None
+
+
 def test_a_failed_stage_gives_no_ratio_instead_of_a_wrong_one():
     report = _report(xml_parse=6000, blank_tokenizer=1600, end_to_end_1_process=400)
     failed = StageResult("entrez_read", 0, 0.0, error="RuntimeError: no DTD")
@@ -94,6 +103,11 @@ def test_bench_json_prints_one_object_with_every_stage(shared_dir, nlp, capsys):
         assert stages[name]["per_second"] > 0, (name, stages[name])
     assert stages["end_to_end_1_process"]["items"] == 40
     assert stages["store_write"]["items"] >= 40  # every citation up to the 40th abstract is stored
+    for name in ("xml_parse", "blank_tokenizer", "ner", "end_to_end_1_process", "end_to_end_all_cores"):
+        assert stages[name]["per_cpu_second"] > 0, (name, stages[name])
+    assert report["ratios_per_cpu_second"]["end_to_end_per_core"] == stages["end_to_end_1_process"][
+        "per_cpu_second"
+    ]
     assert report["peak_rss_mb"] >= report["pipeline_rss_mb"] > 0
     assert set(report["ratios"]) >= {"xml_vs_entrez", "end_to_end_1_vs_tokenizer", "end_to_end_per_core"}
     assert report["projection_hours_26M"]["this_machine"] > 0
