@@ -15,7 +15,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import minibatch
 
-from extractors.gene_model.predict import GeneTagger
+from extractors.gene_model.predict import DEFAULT_WINDOW, GeneTagger
 from extractors.gene_model.predict import load_tagger as _load
 from extractors.mentions import GENE, Mention
 
@@ -28,7 +28,7 @@ def _ensure_extension() -> None:
         Doc.set_extension("mentions", default=None)
 
 
-def load_tagger(model_path: str | Path | None = None, window: int | None = 4) -> GeneTagger:
+def load_tagger(model_path: str | Path | None = None, window: int | None = DEFAULT_WINDOW) -> GeneTagger:
     """The shipped (or given) weights as a ``GeneTagger``; raises ``InputError`` if they are missing."""
     return _load(Path(model_path) if model_path else MODEL_DIR, window=window)
 
@@ -66,7 +66,7 @@ class GeneModelComponent:
 
 @Language.factory(
     "resistmine_gene_model",
-    default_config={"model_path": None, "window": 4, "batch_size": 64},
+    default_config={"model_path": None, "window": DEFAULT_WINDOW, "batch_size": 64},
 )
 def make_gene_model(
     nlp: Language, name: str, model_path: str | None, window: int | None, batch_size: int

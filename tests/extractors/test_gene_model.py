@@ -116,6 +116,7 @@ def test_component_appends_model_mentions_with_valid_offsets():
     assert Doc.has_extension("mentions")
 
 
+@pytest.mark.slow
 def test_tiny_training_run_is_reproducible_with_the_same_seed(tmp_path, shared_dir):
     shared = shared_dir
     config = TrainConfig(seed=3, max_docs=12, max_steps=4, eval_every=1000, width=32, depth=1,
