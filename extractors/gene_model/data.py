@@ -1,7 +1,8 @@
 """Gold gene mentions from the shared corpora, as spaCy ``Doc``s with ``GENE`` entities.
 
-PubTator files (BioRED ``GeneOrGeneProduct``, GNormPlus and NLM-Gene ``Gene``) carry character offsets
-into ``title + " " + abstract``; BC2GM ships IOB-tagged sentences. Each reader yields plain
+PubTator files (BioRED ``GeneOrGeneProduct``, GNormPlus and NLM-Gene ``Gene``; read with
+``extractors.evaluation.pubtator``) carry character offsets into ``title + " " + abstract``; BC2GM
+ships IOB-tagged sentences. Each reader yields plain
 ``GoldText`` records; ``to_docs`` aligns them to the model's tokenizer and counts what could not be
 aligned, because a span that does not align to token edges can neither be learned nor predicted.
 """
@@ -17,6 +18,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.util import filter_spans
 
 from corpus.errors import InputError
+from extractors.evaluation import pubtator
 
 GENE_LABEL = "GENE"
 
@@ -48,33 +50,10 @@ class AlignStats:
 
 
 def read_pubtator(path: Path, types: frozenset[str] = GENE_TYPES) -> Iterator[GoldText]:
-    """Documents of a PubTator file with their mentions of ``types``; relation lines are ignored."""
-    try:
-        handle = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read PubTator file {path}: {exc.strerror}") from exc
-    with handle:
-        pmid, title, abstract, spans = "", "", "", []
-        for lineno, line in enumerate(handle, 1):
-            line = line.rstrip("\n")
-            if not line.strip():
-                if pmid:
-                    yield GoldText(pmid, f"{title} {abstract}", tuple(sorted(set(spans))))
-                pmid, title, abstract, spans = "", "", "", []
-                continue
-            if "|t|" in line[:20] and not pmid:
-                pmid, _, title = line.partition("|t|")
-            elif "|a|" in line[:20]:
-                abstract = line.partition("|a|")[2]
-            else:
-                cols = line.split("\t")
-                if len(cols) >= 5 and cols[1].isdigit() and cols[2].isdigit():
-                    if cols[4] in types:
-                        spans.append((int(cols[1]), int(cols[2])))
-                elif len(cols) < 4:
-                    raise InputError(f"{path}:{lineno}: not a PubTator line: {line[:60]!r}")
-        if pmid:
-            yield GoldText(pmid, f"{title} {abstract}", tuple(sorted(set(spans))))
+    """Documents of a PubTator file with their mentions of ``types`` (the project's one PubTator parser)."""
+    for doc in pubtator.read_pubtator(path):
+        spans = {(m.start, m.end) for m in doc.mentions if m.type in types}
+        yield GoldText(doc.pmid, doc.text, tuple(sorted(spans)))
 
 
 def read_iob(path: Path, prefix: str = "bc2gm") -> Iterator[GoldText]:

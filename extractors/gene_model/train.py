@@ -133,9 +133,7 @@ def generic_family_words(biored_train: Sequence[GoldText], names: Iterable[str])
 
 
 def _family_names(path: Path) -> set[str]:
-    with open(path, encoding="utf-8") as handle:
-        rows = (line.rstrip("\n").split("\t") for line in handle)
-        return {c[3] for c in rows if len(c) >= 5 and c[4] == "FamilyName"}
+    return {gold.text[s:e] for gold in read_pubtator(path, frozenset({"FamilyName"})) for s, e in gold.spans}
 
 
 def load_data(shared: Path, config: TrainConfig) -> TrainData:
