@@ -40,7 +40,7 @@ CONTEXT_BELOW = 0.5
 MIN_MATCHES = 3
 LEARN_MIN_RATE = 0.5
 PREFER_MIN_SHARE = 0.6
-PREFER_MIN_COUNT = 3
+PREFER_MIN_COUNT = 2  # documents
 LEARN_MAX_WORDS = 6
 
 
@@ -53,19 +53,23 @@ def gold_by_label(doc: PubtatorDocument, label: str) -> dict[tuple[int, int], se
 
 
 def key_statistics(docs: Iterable[PubtatorDocument], label: str, matcher: LexiconMatcher):
-    """Per folded key: matches, exact gold matches, and the gold ids seen on them."""
+    """Per folded key: matches, exact gold matches, and per surface the documents each gold id is seen in
+    (one document that uses a form unusually must not decide it for all)."""
     matches: Counter[str] = Counter()
     gold_hits: Counter[str] = Counter()
     gold_ids: dict[str, Counter[str]] = defaultdict(Counter)
     for doc in docs:
         text = doc.text
         gold = gold_by_label(doc, label)
+        seen: dict[str, set[str]] = defaultdict(set)
         for hit in matcher.find(text):
             matches[hit.key] += 1
             ids = gold.get((hit.start, hit.end))
             if ids is not None:
                 gold_hits[hit.key] += 1
-                gold_ids[text[hit.start:hit.end]].update(ids)
+                seen[text[hit.start:hit.end]].update(ids)
+        for surface, ids in seen.items():
+            gold_ids[surface].update(ids)
     return matches, gold_hits, gold_ids
 
 
