@@ -113,22 +113,7 @@ def mine(
     publish(summary)
     for warning in summary.warnings:
         get_run_logger().warning(warning)
-    return summary_dict(summary)
-
-
-def summary_dict(summary: mining.RunSummary) -> dict[str, Any]:
-    """The flow's return value: plain counts (Prefect stores it)."""
-    written = summary.tables
-    return {
-        "offline": summary.offline,
-        "stored": summary.stored.inserted + summary.stored.updated,
-        "extracted": summary.extracted,
-        "failed_pmids": list(summary.failed_pmids),
-        "articles": written.counts.articles if written else 0,
-        "triples": written.counts.triples if written else 0,
-        "knowledge": written.knowledge if written else 0,
-        "new": len(written.new_keys) if written else 0,
-    }
+    return summary.counts()
 
 
 def publish(summary: mining.RunSummary) -> None:

@@ -105,6 +105,20 @@ class RunSummary:
     tables: TablesOutcome | None = None
     warnings: tuple[str, ...] = ()
 
+    def counts(self) -> dict[str, Any]:
+        """Plain counts: the flow's return value (Prefect stores it) and the CLI's last line."""
+        written = self.tables
+        return {
+            "offline": self.offline,
+            "stored": self.stored.inserted + self.stored.updated,
+            "extracted": self.extracted,
+            "failed_pmids": list(self.failed_pmids),
+            "articles": written.counts.articles if written else 0,
+            "triples": written.counts.triples if written else 0,
+            "knowledge": written.knowledge if written else 0,
+            "new": len(written.new_keys) if written else 0,
+        }
+
     def markdown(self) -> str:
         lines = ["# resistmine run", ""]
         lines.append(f"- mode: {'offline' if self.offline else 'PubMed'}")

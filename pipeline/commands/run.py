@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         try:
             if args.no_prefect:
                 summary = mining.mine(settings, offline=args.offline, lock_wait=args.wait_lock)
-                result = _plain_result(summary)
+                result = summary.counts()
             else:
                 from pipeline.flows import mine
 
@@ -89,9 +89,3 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         return FetchError.exit_code
     return 0
-
-
-def _plain_result(summary) -> dict:
-    from pipeline.flows import summary_dict
-
-    return summary_dict(summary)

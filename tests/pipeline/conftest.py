@@ -25,6 +25,11 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="resistmine-prefec
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.pop("PREFECT_API_URL", None)
 
+# Prefect binds its console log handler to the sys.stderr of the moment it is imported. Imported here,
+# during collection, that is pytest's session-long capture, not a per-test ``capsys`` stream that is
+# closed after the test (which made later flow tests fail on logging into a closed file).
+import prefect  # noqa: E402, F401
+
 
 @pytest.fixture(scope="session")
 def prefect_harness():

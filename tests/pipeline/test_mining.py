@@ -140,3 +140,30 @@ def test_a_broken_review_file_stops_the_run_before_any_work(tmp_path, nlp) -> No
         mining.mine(settings, offline=True, steps=mining.plain_steps(nlp=nlp))
     assert (settings.out / "knowledge.csv").read_bytes() == broken
     assert sorted(p.name for p in settings.out.iterdir()) == ["knowledge.csv"]
+
+
+def test_reruns_of_the_table_step_keep_edits_made_between_and_during_them(tmp_path, nlp) -> None:
+    settings = _settings(tmp_path)
+    mining.mine(settings, offline=True, steps=mining.plain_steps(nlp=nlp))
+    keys = sorted(_knowledge(settings.out))
+    expected: dict[str, tuple[str, str]] = {}
+    edited_during: set[int] = set()
+    with CorpusStore(settings.store) as store:
+        for run in range(10):
+            key = keys[run % len(keys)]
+            _set_review(settings.out, key, "accepted", f"=between {run}")
+            expected[key] = ("accepted", f"'=between {run}")
+            during_key = keys[(run + 3) % len(keys)]
+
+            def person(path: Path, run: int = run, key: str = during_key) -> None:
+                if run not in edited_during:  # once per run: the person saves while the run writes
+                    edited_during.add(run)
+                    _set_review(path.parent, key, "rejected", f"during {run}")
+
+            outcome = mining.write_tables(store, settings.out, on_ready=person)
+            expected[during_key] = ("rejected", f"during {run}")
+            assert outcome.review.attempts == 2
+            knowledge = _knowledge(settings.out)
+            assert {
+                k: (r["review_status"], r["review_note"]) for k, r in knowledge.items() if k in expected
+            } == (expected)
