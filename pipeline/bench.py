@@ -141,7 +141,25 @@ class BenchReport:
 
     def cpu_projection_hours(self, abstracts: int = 26_000_000, workers: int = 1) -> float | None:
         per_core = self.cpu_ratios()["end_to_end_per_core"]
-        return None if not per_core else round(abstracts / (per_core * workers) / 3600, 2)
+        return self._hours(abstracts, per_core, workers, cpu=True)
+
+    def writer_limit(self, cpu: bool = False) -> float | None:
+        """Abstracts/s the single store writer can take (its citations/s times abstracts per citation)."""
+        found = self.stage("store_write")
+        rate = None if found is None else found.cpu_rate if cpu else found.rate
+        if not rate or not self.citations:
+            return None
+        return rate * self.abstracts / self.citations
+
+    def _hours(self, abstracts: int, per_core: float | None, workers: int, cpu: bool) -> float | None:
+        """Compute-bound wall time, unless the one store writer is slower than the workers together."""
+        if not per_core:
+            return None
+        throughput = per_core * workers
+        limit = self.writer_limit(cpu) if workers > 1 else None
+        if limit:
+            throughput = min(throughput, limit)
+        return round(abstracts / throughput / 3600, 2)
 
     def targets(self) -> dict[str, bool | None]:
         r = self.ratios()
@@ -166,12 +184,11 @@ class BenchReport:
         }
 
     def projection_hours(self, abstracts: int = 26_000_000, workers: int = 1) -> float | None:
-        """Wall time for ``abstracts`` at the measured per-core rate on ``workers`` single-core workers."""
+        """Wall time for ``abstracts`` at the measured per-core rate on ``workers`` single-core workers
+        (capped by the store writer's rate)."""
         r = self.ratios()
         per_core = max((v for v in (r["end_to_end_per_core"], r["end_to_end_1_process"]) if v), default=None)
-        if not per_core:
-            return None
-        return round(abstracts / (per_core * workers) / 3600, 2)
+        return self._hours(abstracts, per_core, workers, cpu=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -188,6 +205,10 @@ class BenchReport:
             "ratios": self.ratios(),
             "targets": self.targets(),
             "ratios_per_cpu_second": self.cpu_ratios(),
+            "store_writer_limit_abstracts_per_second": {
+                "wall": None if self.writer_limit() is None else round(self.writer_limit(), 1),
+                "cpu": None if self.writer_limit(True) is None else round(self.writer_limit(True), 1),
+            },
             "projection_hours_26M": {
                 "this_machine": self.projection_hours(workers=self.cores),
                 **{f"{n}_workers": self.projection_hours(workers=n) for n in (8, 32, 128)},
@@ -352,11 +373,11 @@ def split_components(nlp: Any, timings: dict[str, float]) -> tuple[float, float]
 
 
 def end_to_end(files: Sequence[Path], nlp: Any, n_process: int, batch_size: int, limit: int | None,
-               store_dir: Path) -> tuple[int, float, int, float]:
+               store_dir: Path) -> tuple[int, float, int, float, float]:
     """Parse → NER → relations → store, streaming, as the bulk flow does.
 
-    Returns (abstracts, seconds, citations stored, seconds spent in store writes): the store is one
-    writer for every Dask worker, so its own rate bounds how far a cluster scales.
+    Returns (abstracts, seconds, citations stored, wall and CPU seconds of the store writes): the store
+    is one writer for every Dask worker, so its own rate bounds how far a cluster scales.
     """
     from corpus.store import CorpusStore
     from pipeline.bulk import iter_file_chunks
@@ -364,18 +385,24 @@ def end_to_end(files: Sequence[Path], nlp: Any, n_process: int, batch_size: int,
     store = CorpusStore(store_dir)
     start = time.perf_counter()
     done = stored = 0
-    store_seconds = 0.0
+    store_seconds = store_cpu = 0.0
     for path in files:
         for chunk in iter_file_chunks(path, nlp=nlp, n_process=n_process, batch_size=batch_size,
                                       limit=None if limit is None else limit - done):
-            save_start = time.perf_counter()
+            save_start, cpu_start = time.perf_counter(), _own_cpu()
             chunk.save(store)
             store_seconds += time.perf_counter() - save_start
+            store_cpu += _own_cpu() - cpu_start
             done += chunk.abstracts
             stored += len(chunk.records)
         if limit is not None and done >= limit:
             break
-    return done, time.perf_counter() - start, stored, store_seconds
+    return done, time.perf_counter() - start, stored, store_seconds, store_cpu
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def cpu_seconds() -> float:
@@ -462,14 +489,16 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
             say(f"end to end with {procs} process(es)")
             try:
                 cpu_start = cpu_seconds()
-                items, seconds, stored, store_seconds = end_to_end(files, nlp, procs, batch_size, len(texts),
-                                                                   Path(tmp) / label)
+                items, seconds, stored, store_seconds, store_cpu = end_to_end(
+                    files, nlp, procs, batch_size, len(texts), Path(tmp) / label
+                )
                 stages.append(StageResult(label, items, seconds, processes=procs,
                                           note="parse + NER + relations + store",
                                           cpu_seconds=cpu_seconds() - cpu_start))
                 if procs == 1:
                     stages.append(StageResult("store_write", stored, store_seconds, unit="citations",
-                                              note="articles and results, SQLite, one writer"))
+                                              note="articles and results, SQLite, one writer",
+                                              cpu_seconds=store_cpu))
             except Exception as exc:  # reported in the output: a broken stage must not hide the others
                 stages.append(StageResult(label, 0, 0.0, processes=procs,
                                           error=f"{type(exc).__name__}: {exc}"))
@@ -527,6 +556,10 @@ def format_report(report: BenchReport) -> str:
     if hours is not None:
         others = ", ".join(f"{report.projection_hours(workers=n)} h on {n} workers" for n in (8, 32, 128))
         lines.append(f"projection for 26M abstracts: {hours} h on {report.cores} core(s); {others}")
+    limit, cpu_limit = report.writer_limit(), report.writer_limit(cpu=True)
+    if limit:
+        lines.append(f"  the single store writer takes {limit:,.0f} abstracts/s "
+                     f"({cpu_limit or 0:,.0f} per CPU second); projections for many workers are capped by it")
     cpu_hours = report.cpu_projection_hours(workers=report.cores)
     if cpu_hours is not None:
         others = ", ".join(f"{report.cpu_projection_hours(workers=n)} h on {n}" for n in (8, 32, 128))

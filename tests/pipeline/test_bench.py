@@ -60,6 +60,15 @@ def test_cpu_rates_count_cpu_seconds_not_wall_time():
     assert StageResult("x", 1, 1.0).cpu_rate is None
 
 
+def test_projections_for_many_workers_are_capped_by_the_one_store_writer():
+    e2e = StageResult("end_to_end_1_process", 100, 1.0)  # 100 abstracts/s per core
+    writer = StageResult("store_write", 2000, 1.0, unit="citations")  # 2,000 citations/s
+    report = BenchReport(("x",), 200, 100, 1, 2, (e2e, writer), {}, 1.0, 1.0, 1.0)  # half have abstracts
+    assert report.writer_limit() == 1000
+    assert report.projection_hours(3_600_000, workers=8) == 10.0  # compute-bound: 800/s
+    assert report.projection_hours(3_600_000, workers=32) == 1.0  # writer-bound: 1,000/s, not 3,200/s
+
+
 def test_a_failed_stage_gives_no_ratio_instead_of_a_wrong_one():
     report = _report(xml_parse=6000, blank_tokenizer=1600, end_to_end_1_process=400)
     failed = StageResult("entrez_read", 0, 0.0, error="RuntimeError: no DTD")
