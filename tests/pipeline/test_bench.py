@@ -65,7 +65,7 @@ def test_projections_for_many_workers_are_capped_by_the_one_store_writer():
     writer = StageResult("store_write", 2000, 1.0, unit="citations")  # 2,000 citations/s
     report = BenchReport(("x",), 200, 100, 1, 2, (e2e, writer), {}, 1.0, 1.0, 1.0)  # half have abstracts
     assert report.writer_limit() == 1000
-    assert report.projection_hours(3_600_000, workers=8) == 10.0  # compute-bound: 800/s
+    assert report.projection_hours(3_600_000, workers=8) == 1.25  # compute-bound: 800/s
     assert report.projection_hours(3_600_000, workers=32) == 1.0  # writer-bound: 1,000/s, not 3,200/s
 
 
