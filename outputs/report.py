@@ -44,6 +44,14 @@ def _pubmed_link(pmid: str) -> str:
     return f'<a href="{html.escape(PUBMED_URL.format(pmid=pmid))}">PMID {pmid}</a>'
 
 
+def _therapy_cell(row: Mapping[str, Any]) -> str:
+    therapy_class, therapies = _text(row.get("therapy_class")), _text(row.get("therapies"))
+    cell = html.escape(therapy_class)
+    if therapies and therapies != therapy_class:
+        cell += f"<br><small>{html.escape(therapies)}</small>"
+    return cell
+
+
 def render_row(row: Mapping[str, Any], evidence: Evidence | None) -> str:
     status = _text(row.get("status"))
     review = _text(row.get("review_status"))
@@ -62,7 +70,7 @@ def render_row(row: Mapping[str, Any], evidence: Evidence | None) -> str:
         html.escape(_text(row.get("gene"))),
         html.escape(_text(row.get("mechanism"))),
         html.escape(_text(row.get("effect"))),
-        f"{html.escape(_text(row.get('therapy_class')))}<br><small>{html.escape(_text(row.get('therapies')))}</small>",
+        _therapy_cell(row),
         f'<span class="status-{html.escape(status)}">{html.escape(status)}</span>',
         html.escape(review) + (f"<br><small>{html.escape(note)}</small>" if note else ""),
         f"{html.escape(_text(row.get('n_articles')))}<br><small>{links}</small>",
