@@ -83,3 +83,12 @@ def test_extract_fetches_a_missing_pmid_and_names_one_that_does_not_exist(
         code == 3
         and err.strip().splitlines()[-1] == "resistmine: error: PMID(s) not found in PubMed: 99999999"
     )
+
+
+def test_run_options_that_do_not_go_together_are_input_errors(tmp_path, capsys) -> None:
+    base = ("run", "--offline", "--no-prefect", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"))
+    code, _, err = _run(capsys, *base, "--workers", "2")
+    assert code == 2 and "--dask-address and --workers go with --files" in err
+    code, _, err = _run(capsys, *base, "--max-records", "0")
+    assert code == 2 and "--max-records must be at least 1" in err
+    assert not (tmp_path / "o").exists()
