@@ -30,8 +30,11 @@ def build_pipeline(model: str | None = None, relations: bool = True, gene_model:
     """A fresh pipeline (use ``extractors.api.load_pipeline`` for the cached one)."""
     import extractors.ner.components  # noqa: F401  (registers the factories)
     import extractors.ner.segment  # noqa: F401
+    from extractors.ner.segment import TextKeepingTokenizer
 
     nlp = _base(model, tokenizer)
+    if not isinstance(nlp.tokenizer, TextKeepingTokenizer):
+        nlp.tokenizer = TextKeepingTokenizer(nlp.tokenizer)
     if model and "ner" in nlp.pipe_names:
         nlp.add_pipe("resistmine_model_entities")
     if not any(p in nlp.pipe_names for p in ("parser", "senter", "sentencizer")):

@@ -17,7 +17,7 @@ from extractors.ner.abbreviations import ENTITY_LABELS, apply_abbreviations
 from extractors.ner.build import load_lexicons
 from extractors.ner.matcher import LexiconMatcher, Scan
 from extractors.ner.normalise import resolve_gene
-from extractors.ner.segment import PAIRS_KEY
+from extractors.ner.segment import PAIRS_KEY, doc_text
 
 _SLASHED = re.compile(r"/(\d{1,2}(?:/\d{1,2})*)(?![\w])")
 _SYMBOL_DIGITS = re.compile(r"^(.*?[A-Za-z])(\d{1,2})$")
@@ -85,8 +85,8 @@ class _Recogniser:
 
     def __call__(self, doc: Doc) -> Doc:
         scan = doc.user_data.get(_SCAN_KEY)
-        if scan is None:  # Doc.text is rebuilt from the tokens on every access: read it once per doc
-            scan = doc.user_data[_SCAN_KEY] = Scan.of(doc.text)
+        if scan is None:
+            scan = doc.user_data[_SCAN_KEY] = Scan.of(doc_text(doc))
         doc._.mentions.extend(find_mentions(scan.text, self.label, scan))
         return doc
 
@@ -137,7 +137,7 @@ class ResolveMentions:
 
     def __call__(self, doc: Doc) -> Doc:
         scan = doc.user_data.pop(_SCAN_KEY, None)
-        text = scan.text if scan is not None else doc.text
+        text = scan.text if scan is not None else doc_text(doc)
         doc._.mentions = resolve(text, doc._.mentions, abbreviation_pairs(doc))
         return doc
 

@@ -23,6 +23,33 @@ NOT_SENTENCE_END = frozenset({"al", "vs", "eg", "ie", "e.g", "i.e", "Fig", "fig"
                               "Dr",
                               "No", "no", "St", "Ref", "ref", "cf", "Eq", "spp", "sp"})
 PAIRS_KEY = ("resistmine", "abbreviation_pairs")
+TEXT_KEY = ("resistmine", "text")
+
+
+class TextKeepingTokenizer:
+    """Wraps a tokenizer to keep the input string on the Doc: ``Doc.text`` rebuilds it from Token objects,
+    which costs more per abstract than all the lexicon matching."""
+
+    def __init__(self, tokenizer) -> None:
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: str) -> Doc:
+        doc = self.tokenizer(text)
+        doc.user_data[TEXT_KEY] = text
+        return doc
+
+    def pipe(self, texts, batch_size: int = 1000):
+        for text in texts:
+            yield self(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self.tokenizer, name)
+
+
+def doc_text(doc: Doc) -> str:
+    """The Doc's text, without rebuilding it when the tokenizer kept it."""
+    text = doc.user_data.get(TEXT_KEY)
+    return text if text is not None else doc.text
 
 
 def sentence_starts(text: str) -> list[int]:
@@ -49,7 +76,7 @@ class SentenceSegmenter:
         if not len(doc):
             return doc
         idx = doc.to_array(IDX)
-        starts = numpy.searchsorted(idx, sentence_starts(doc.text))
+        starts = numpy.searchsorted(idx, sentence_starts(doc_text(doc)))
         flags = numpy.full(len(doc), -1, dtype="int64")
         flags[starts[starts < len(doc)]] = 1
         flags[0] = 1
