@@ -51,7 +51,8 @@ GENERIC_THERAPIES = {
 _LIST_GAP = re.compile(r"^(?:\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|\s+and/or\s+|\s*/\s*)$")
 _NOUNS = r"(?:gene|genes|protein|proteins|mRNA|kinase|receptor|pathway|signal(?:l)?ing|transcripts?)"
 _SUFFIX_GAP = re.compile(
-    rf"^(?:|-|\s+|\s+{_NOUNS}\s+|\s+{_NOUNS}\s+{_NOUNS}\s+|\s+[A-Z]\d{{2,4}}[A-Z]?\s+"
+    # an abbreviation in brackets may stand between: "phosphatase and tensin homolog (PTEN) loss"
+    rf"^(?:\s*\([^()]{{1,20}}\))?(?:|-|\s+|\s+{_NOUNS}\s+|\s+{_NOUNS}\s+{_NOUNS}\s+|\s+[A-Z]\d{{2,4}}[A-Z]?\s+"
     r"|\s+(?:is|are|was|were)(?:\s+(?:found|shown|reported|frequently|often|highly|also|significantly|"
     r"markedly|strongly|commonly|consistently|not))*(?:\s+to\s+be)?\s+)$"
 )

@@ -43,6 +43,7 @@ ENTITIES = {
     "Sox2": (GENE, "SOX2", "gene"),
     "ATM": (GENE, "ATM", "gene"),
     "Myc": (GENE, "MYC", "gene"),
+    "phosphatase and tensin homolog": (GENE, "PTEN", "gene"),
     "Skp2": (GENE, "SKP2", "gene"),
     "IGF1R": (GENE, "IGF1R", "gene"),
     "paclitaxel": (THERAPY, "paclitaxel", "chemotherapy"),
@@ -171,6 +172,20 @@ def test_both_word_orders(nlp):
     )
     assert ("PTEN", "loss", "resistance", "anti-PD-1") in statements(
         nlp, "Loss of PTEN causes resistance to anti-PD-1."
+    )
+
+
+def test_abbreviated_genes(nlp):
+    expected = {("PTEN", "loss", "resistance", "anti-PD-1")}
+    assert (
+        statements(nlp, "Loss of phosphatase and tensin homolog (PTEN) causes resistance to anti-PD-1.")
+        == expected
+    )
+    assert (
+        statements(
+            nlp, "In melanoma, phosphatase and tensin homolog (PTEN) loss causes resistance to anti-PD-1."
+        )
+        == expected
     )
 
 
