@@ -34,8 +34,9 @@ def register_extensions() -> None:
     if not Doc.has_extension("pmid"):
         Doc.set_extension("pmid", default=None)
     for name in ("mentions", "triples"):
-        if not Doc.has_extension(name):
-            Doc.set_extension(name, getter=_list_getter(name), setter=_list_setter(name))
+        # authoritative: a plain ``default=None`` declared elsewhere first is replaced by the per-doc list
+        if not Doc.has_extension(name) or Doc.get_extension(name)[2] is None:
+            Doc.set_extension(name, getter=_list_getter(name), setter=_list_setter(name), force=True)
 
 
 def _list_getter(name: str):
