@@ -324,7 +324,7 @@ def _units(
                 candidates.sort(key=lambda c: (c[0], c[1]))
                 best = candidates[0][2]
                 units.append(best)
-                units.extend(_coordinated_prefixes(text, best, mechanisms))
+                units.extend(_coordinated_mechanisms(text, best, mechanisms))
     units.extend(_therapy_units(text, genes, target_therapies, normalise_gene, all_genes or genes))
     refined = []
     for unit in units:
@@ -358,18 +358,26 @@ _READOUT = re.compile(
 )
 
 
-def _coordinated_prefixes(text: str, unit: Unit, mechanisms: list[Mention]) -> list[Unit]:
-    """ "genetically depleting or pharmacologically inactivating Skp2": each prefix names a state of Skp2."""
-    if unit.how != "prefix":
-        return []
+def _coordinated_mechanisms(text: str, unit: Unit, mechanisms: list[Mention]) -> list[Unit]:
+    """Coordinated mechanisms share the gene: "genetically depleting or pharmacologically inactivating
+    Skp2" (prefixes) and "Sesn2 deletion or knockdown" (suffixes) each name a state of the gene."""
     extra = []
-    start = unit.mechanism_start
-    for mech in sorted(mechanisms, key=lambda m: -m.start):
-        if mech.end <= start and _MECHANISM_COORDINATION.match(text[mech.end : start]):
-            attach, kind = _mechanism_kind(mech)
-            if attach in ("prefix", "either"):
-                extra.append(Unit(unit.gene, mech.norm, mech.text, mech.start, mech.end, kind, "prefix"))
-                start = mech.start
+    if unit.how == "prefix":
+        start = unit.mechanism_start
+        for mech in sorted(mechanisms, key=lambda m: -m.start):
+            if mech.end <= start and _MECHANISM_COORDINATION.match(text[mech.end : start]):
+                attach, kind = _mechanism_kind(mech)
+                if attach in ("prefix", "either"):
+                    extra.append(Unit(unit.gene, mech.norm, mech.text, mech.start, mech.end, kind, "prefix"))
+                    start = mech.start
+    elif unit.how == "suffix":
+        end = unit.mechanism_end
+        for mech in sorted(mechanisms, key=lambda m: m.start):
+            if mech.start >= end and _MECHANISM_COORDINATION.match(text[end : mech.start]):
+                attach, kind = _mechanism_kind(mech)
+                if attach in ("suffix", "either") and mech.norm != "expression":
+                    extra.append(Unit(unit.gene, mech.norm, mech.text, mech.start, mech.end, kind, "suffix"))
+                    end = mech.end
     return extra
 
 

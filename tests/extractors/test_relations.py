@@ -320,6 +320,13 @@ def test_coordinated_mechanisms_before_one_gene(nlp):
     }
 
 
+def test_coordinated_mechanisms_after_one_gene(nlp):
+    assert statements(nlp, "PTEN deletion or knockdown sensitizes cells to paclitaxel.") == {
+        ("PTEN", "deletion", "sensitivity", "paclitaxel"),
+        ("PTEN", "silencing", "sensitivity", "paclitaxel"),
+    }
+
+
 def test_shared_subject_across_but(nlp):
     found = statements(
         nlp, "PD-1 and PD-L1 blockade had no efficacy alone but enhanced the antitumor effects of imatinib."
