@@ -1,10 +1,11 @@
 """Retrain the gene-mention model from the shared corpora with a fixed seed and a time budget.
 
 Data: BioRED train (GeneOrGeneProduct), GNormPlus and NLM-Gene train (Gene and FamilyName, minus the
-family words BioRED does not annotate), optionally BC2GM train; any PMID of BioRED dev is dropped from
-every training set. A seeded 10 % slice of BioRED train is held out for early stopping; BioRED dev is
-only scored at the end. The model is spaCy's transition-based NER over a small CNN tok2vec whose hash
-embedding also reads the HGNC lexicon flag (see ``features``).
+family words BioRED does not annotate), optionally BC2GM train; any PMID of BioRED (dev, the held-out
+slice, or train, whose own annotation is kept) is dropped from the other corpora. A seeded 10 % slice
+of BioRED train is held out for early stopping; BioRED dev is only scored at the end. The model is
+spaCy's transition-based NER over a small CNN tok2vec whose hash embedding also reads the HGNC
+lexicon flag (see ``features``).
 """
 
 from __future__ import annotations
@@ -137,7 +138,11 @@ def _family_names(path: Path) -> set[str]:
 
 
 def load_data(shared: Path, config: TrainConfig) -> TrainData:
-    """Training texts and the early-stopping slice; nothing from BioRED dev gets in."""
+    """Training texts and the early-stopping slice; nothing from BioRED dev or the slice gets in.
+
+    GNormPlus and NLM-Gene share abstracts with BioRED: those keep only BioRED's annotation, so the
+    held-out slice stays unseen and each text is taught one convention.
+    """
     data_dir = shared / "data"
     dev_ids = {g.doc_id for g in read_pubtator(_require(data_dir / BIORED_DEV))}
     biored = [g for g in read_pubtator(_require(data_dir / BIORED_TRAIN)) if g.doc_id not in dev_ids]
@@ -150,15 +155,19 @@ def load_data(shared: Path, config: TrainConfig) -> TrainData:
     ncbi_files = [_require(data_dir / GNORMPLUS_TRAIN), _require(data_dir / NLM_GENE_TRAIN)]
     families = set().union(*(_family_names(p) for p in ncbi_files))
     generic = generic_family_words(biored_train, families)
+    biored_ids = dev_ids | {g.doc_id for g in shuffled}
     ncbi: list[GoldText] = []
+    n_ncbi_read = 0
     for path in ncbi_files:
         for gold in read_pubtator(path, NCBI_GENE_TYPES):
-            if gold.doc_id in dev_ids:
+            n_ncbi_read += 1
+            if gold.doc_id in biored_ids:  # dev, the held-out slice, or already in BioRED's annotation
                 continue
             spans = tuple(s for s in gold.spans if gold.text[s[0] : s[1]].lower() not in generic)
             ncbi.append(GoldText(gold.doc_id, gold.text, spans))
     train = biored_train * config.biored_oversample + ncbi
     counts = {"biored_train": len(biored_train), "holdout": len(holdout), "ncbi_gene": len(ncbi),
+              "ncbi_in_biored_excluded": n_ncbi_read - len(ncbi),
               "dev_pmids_excluded": len(dev_ids), "generic_families_dropped": len(generic)}
     if config.use_bc2gm:
         bc2gm = list(read_iob(_require(data_dir / BC2GM_TRAIN)))

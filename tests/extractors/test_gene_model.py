@@ -154,3 +154,14 @@ def test_train_command_names_a_missing_corpus(tmp_path, capsys):
     code = main(["train", "gene-ner", "--shared", str(tmp_path), "--model-dir", str(tmp_path / "m")])
     assert code == 2
     assert "training corpus not found" in capsys.readouterr().err
+
+
+def test_training_data_never_contains_biored_dev(shared_dir):
+    from extractors.gene_model.train import load_data
+
+    dev_ids = {g.doc_id for g in read_pubtator(shared_dir / "data" / "biored" / "Dev.PubTator")}
+    data = load_data(shared_dir, TrainConfig())
+    assert data.train and data.holdout
+    assert not dev_ids & {g.doc_id for g in data.train + data.holdout}
+    assert not {g.doc_id for g in data.holdout} & {g.doc_id for g in data.train}
+    assert data.counts["generic_families_dropped"] > 0
