@@ -467,7 +467,3 @@ def _is_local(address: str) -> bool:
 
 def _to_stderr(message: str) -> None:
     print(f"resistmine: {message}", file=sys.stderr, flush=True)
-
-
-def default_workers() -> int:
-    return os.cpu_count() or 1
