@@ -7,10 +7,11 @@ never re-mines a finished one. A file interrupted half-way is mined again from i
 idempotent upsert keyed on PMID, version and extractor version, so that costs time but never a
 duplicate row.
 
-On one machine the files run one after the other in the flow process and spaCy's ``n_process``
-spreads each file's abstracts across cores. On a Dask cluster (``dask_address``, or ``workers`` for a
-``LocalCluster``) each file is a Prefect task on a Dask worker that returns plain, picklable records;
-the flow process alone writes the store, so SQLite never sees two writers.
+On one machine the files run one after the other in the flow process, and ``extract_articles``'
+``n_process`` worker processes spread each file's abstracts across cores. On a Dask cluster
+(``dask_address``, or ``workers`` for a ``LocalCluster``) each file is a Prefect task on a Dask worker
+that returns plain, picklable records; the flow process alone writes the store, so SQLite never sees two
+writers.
 """
 
 from __future__ import annotations
