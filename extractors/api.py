@@ -95,9 +95,16 @@ def extract_articles(articles: Iterable[Article], nlp: Language | None = None, n
         yield from _extract_parallel(articles, nlp, n_process, batch_size)
         return
     nlp = nlp or load_pipeline()
-    stream = ((a.text, a) for a in articles)
-    for doc, article in nlp.pipe(stream, as_tuples=True, batch_size=batch_size):
+    for doc, article in nlp.pipe(_docs_with_pmid(nlp, articles), as_tuples=True, batch_size=batch_size):
         yield result_from_doc(doc, article)
+
+
+def _docs_with_pmid(nlp: Language, articles: Iterable[Article]) -> Iterator[tuple[Doc, Article]]:
+    """Docs made up front so ``Doc._.pmid`` is set before the relation component stamps triples with it."""
+    for article in articles:
+        doc = nlp.make_doc(article.text)
+        doc._.pmid = article.pmid
+        yield doc, article
 
 
 def annotate(doc_or_text: str, nlp: Language | None = None, pmid: str | None = None) -> Doc:

@@ -41,6 +41,13 @@ def test_one_result_per_article_in_order(nlp):
     assert results[2].mentions == () and results[4].mentions == ()
 
 
+def test_triples_carry_the_pmid_of_their_article():
+    results = list(extract_articles(ARTICLES[:2], load_pipeline(gene_model=False)))
+    triples = [t for r in results for t in r.triples]
+    assert triples, "the PTEN and JAK1/2 sentences state resistance mechanisms"
+    assert all(t.pmid == r.pmid for r in results for t in r.triples)
+
+
 @pytest.mark.slow
 def test_two_processes_give_the_same_results_as_one(nlp):
     one = list(extract_articles(ARTICLES * 3, nlp, n_process=1))
