@@ -6,6 +6,7 @@ extensions, declared here and nowhere else, and gathered per article into ``Arti
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -77,10 +78,18 @@ def load_pipeline(model: str | None = None, relations: bool = True, gene_model: 
     """The pipeline for ``model`` (a spaCy/scispaCy package name or path; None = blank English), cached.
 
     ``gene_model=False`` leaves out the trained gene tagger even when its weights are present.
+
+    The heap is frozen once the pipeline is built: the lexicons are millions of long-lived objects, and
+    without ``gc.freeze()`` every full garbage collection walks them all (in forked workers that walk also
+    copies their pages, copy-on-write). Measured on the baseline sample: +15 % abstracts per CPU second in one
+    process, +40 % with two. This is the one place it is done; callers rely on it.
     """
     from extractors.pipeline import build_pipeline
 
-    return build_pipeline(model, relations=relations, gene_model=gene_model)
+    nlp = build_pipeline(model, relations=relations, gene_model=gene_model)
+    gc.collect()
+    gc.freeze()
+    return nlp
 
 
 def result_from_doc(doc: Doc, article: Article) -> ArticleResult:

@@ -456,9 +456,9 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
     tokenizer_stage = bench_tokenizer(texts, batch_size, repeat)
 
     say("loading the pipeline")
-    from pipeline.bulk import mining_pipeline
+    from extractors.api import load_pipeline
 
-    nlp = mining_pipeline(model)  # as the bulk flow runs it: every lexicon loaded, heap frozen
+    nlp = load_pipeline(model)  # as the bulk flow runs it: every lexicon loaded, heap frozen (load_pipeline)
     pipeline_rss = _rss_now_mb()
     bench_components(nlp, with_abstract, batch_size)  # warm-up: lazy loads, tokenizer caches
     say("timing each component")
