@@ -55,14 +55,18 @@ def _kill_at_random(command: list[str], env: dict, rng: random.Random, low: floa
 def test_sigkill_during_ingest(tmp_path):
     baseline = str(shared_path(*BASELINE))
     reference = tmp_path / "reference"
+    started = time.perf_counter()
     subprocess.run(_command("ingest", baseline, "--store", str(reference)), cwd=REPO, env=_env(), check=True)
+    duration = time.perf_counter() - started
     expected = _snapshot(reference)
     store = tmp_path / "killed"
     rng = random.Random(20260125)
+    # kill points within an uninterrupted run's length, however fast parsing and storing have become
+    low, high = min(0.2, 0.1 * duration), min(1.6, 1.2 * duration)
     kills = 0
     for _ in range(10):
         command = _command("ingest", baseline, "--store", str(store), "--batch-size", "25", "--force")
-        kills += _kill_at_random(command, _env(), rng, 0.2, 1.6)
+        kills += _kill_at_random(command, _env(), rng, low, high)
         if (store / "corpus.sqlite").exists():
             stored = _snapshot(store)
             assert len(stored) % 25 == 0 or len(stored) == 604  # whole batches only
