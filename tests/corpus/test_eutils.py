@@ -267,9 +267,7 @@ def test_searches_stop_at_pubmeds_10000_record_window(eutils_server, caplog):
 
 
 def test_concurrent_clients_reach_their_own_servers(eutils_server, eutils_records):
-    from conftest import eutils_server_module
-
-    with eutils_server_module().EutilsServer(records=eutils_records) as mirror:
+    with type(eutils_server)(records=eutils_records) as mirror:
         results: dict[str, list[str]] = {}
 
         def work(name, server, pmids):
