@@ -38,7 +38,7 @@ TARGET_TOKENIZER_SHARE = 0.25  # end to end (1 process) / bare tokenizer
 TARGET_XML_VS_ENTREZ = 5.0  # our parser / Entrez.read
 TARGET_PEAK_RSS_MB = 2048.0
 
-# Pipeline factories that belong to relation extraction (engineer D's package); all other
+# Pipeline factories that belong to relation extraction (the `extractors.relations` package); all other
 # components count as NER.
 RELATION_FACTORIES = frozenset({"resistmine_mechanisms", "resistmine_cues", "resistmine_relations"})
 

@@ -434,7 +434,7 @@ def run_bulk(files: Sequence[Path | str], settings: Settings, dask_address: str 
 
 
 def write_bulk_tables(store: Any, settings: Settings) -> tuple[str, ...]:
-    """The run's tables (engineer E's ``write_tables``: CSVs, knowledge.csv, report), then their Parquet
+    """The run's tables (``pipeline.mining.write_tables``: CSVs, knowledge.csv, report), then their Parquet
     copies from the same (article, result) stream."""
     from outputs.parquet import PARQUET_DIR, write_parquet
     from outputs.tables import ARTICLES_CSV, ENTITIES_CSV, KNOWLEDGE_CSV, REPORT_HTML, TRIPLES_CSV
