@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import warnings
 from pathlib import Path
 
 import spacy
@@ -65,7 +66,10 @@ def _base(model: str | None, tokenizer: str) -> Language:
     if tokenizer == "scispacy":
         from scispacy.custom_tokenizer import combined_rule_tokenizer
 
-        nlp.tokenizer = combined_rule_tokenizer(nlp)
+        with warnings.catch_warnings():
+            # scispaCy's own infix pattern trips a FutureWarning of `re` ("Possible set union"); harmless
+            warnings.simplefilter("ignore", FutureWarning)
+            nlp.tokenizer = combined_rule_tokenizer(nlp)
     elif tokenizer != "spacy":
         raise InputError(f"unknown tokenizer {tokenizer!r} (scispacy or spacy)")
     return nlp
