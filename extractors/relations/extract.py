@@ -140,6 +140,13 @@ class TherapyChoice:
     how: str  # key of THERAPY_RELIABILITY
 
 
+def _abstract_therapy(dominant: Mention) -> TherapyChoice:
+    """The abstract's dominant therapy, for a statement whose own sentence names none (or a generic one)."""
+    return TherapyChoice(
+        dominant.norm, dominant.category, dominant.text, dominant.start, dominant.end, "abstract", "abstract"
+    )
+
+
 ContextFn = Callable[[int, int], tuple[bool, bool]]
 GeneNormaliser = Callable[[str], "tuple[str, tuple[str, ...], str] | None"]
 
@@ -603,15 +610,7 @@ def _choose_therapy(
     if chosen is not None:
         generic = GENERIC_THERAPIES.get(chosen.norm)
         if generic and dominant is not None and dominant.category in generic:
-            return TherapyChoice(
-                dominant.norm,
-                dominant.category,
-                dominant.text,
-                dominant.start,
-                dominant.end,
-                "abstract",
-                "abstract",
-            )
+            return _abstract_therapy(dominant)
         return TherapyChoice(
             chosen.norm, chosen.category, chosen.text, chosen.start, chosen.end, "sentence", "sentence"
         )
@@ -622,15 +621,7 @@ def _choose_therapy(
     if dominant is not None and not (
         dominant.start < unit.mechanism_end and unit.mechanism_start < dominant.end
     ):
-        return TherapyChoice(
-            dominant.norm,
-            dominant.category,
-            dominant.text,
-            dominant.start,
-            dominant.end,
-            "abstract",
-            "abstract",
-        )
+        return _abstract_therapy(dominant)
     return None
 
 
