@@ -20,7 +20,7 @@ from corpus.errors import InputError
 
 LOG = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parent.parent
-GENE_MODEL_DIR = REPO / "models" / "gene_ner"
+GENE_MODEL_DIR = REPO / "models" / "gene_ner"  # the one definition (gene_model.component.MODEL_DIR)
 
 RECOGNISERS = ("resistmine_genes", "resistmine_chemicals", "resistmine_therapies", "resistmine_cancers")
 RELATION_PIPES = ("resistmine_mechanisms", "resistmine_cues", "resistmine_relations")

@@ -3,7 +3,8 @@
 It reads ``doc.text`` (not the outer pipeline's tokens: the model has its own tokenizer, see
 ``tokenizer``), runs the model on windows around gene-like tokens and appends
 ``Mention(label="GENE", source="model")`` objects to ``Doc._.mentions`` for the resolver to merge with
-lexicon matches and normalise.
+lexicon matches and normalise. The character ranges the model was run on go to
+``Doc.user_data[MODEL_SEEN_KEY]``: the resolver lets the model overrule lexicon-only acronyms there.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from spacy.util import minibatch
 from extractors.gene_model.predict import DEFAULT_WINDOW, GeneTagger
 from extractors.gene_model.predict import load_tagger as _load
 from extractors.mentions import GENE, Mention
+from extractors.ner.components import MODEL_SEEN_KEY
+from extractors.pipeline import GENE_MODEL_DIR as MODEL_DIR
 
-MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "gene_ner"
 SOURCE = "model"
 
 
@@ -55,12 +57,13 @@ class GeneModelComponent:
             yield from self._annotate(list(batch))
 
     def _annotate(self, docs: list[Doc]) -> list[Doc]:
-        predicted = self.tagger.predict([doc.text for doc in docs])
-        for doc, spans in zip(docs, predicted, strict=True):
+        predicted = self.tagger.predict_with_coverage([doc.text for doc in docs])
+        for doc, (spans, seen) in zip(docs, predicted, strict=True):
             mentions = list(doc._.mentions or [])
             mentions.extend(mentions_for(doc.text, spans))
             mentions.sort(key=lambda m: (m.start, m.end, m.label, m.source))
             doc._.mentions = mentions
+            doc.user_data[MODEL_SEEN_KEY] = seen
         return docs
 
 

@@ -3,7 +3,9 @@
 The model's receptive field is a few tokens (a CNN of depth 2 with window 1, plus the NER's state
 features), so it is run on windows of ``window`` tokens either side of each candidate token rather than
 on whole abstracts; overlapping windows merge. ``window=None`` runs it on the whole text. The default
-(2) scored as well as whole texts on the held-out slice of BioRED train (strict F1 0.838 vs 0.838).
+(4) was chosen on the held-out slice of BioRED train, in the full NER pipeline with a lexicon tuned
+without that slice: strict F1 0.759 (window 4) vs 0.756 (whole texts) vs 0.741 (window 2); narrower
+windows cost precision. See ``models/gene_ner/MODEL_CARD.md``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from corpus.errors import InputError
 from extractors.gene_model.features import GeneLexicon, load_hgnc_lexicon
 
 CUE_WORDS_FILE = "cue_words.txt"
-DEFAULT_WINDOW = 2
+DEFAULT_WINDOW = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,38 +81,46 @@ class GeneTagger:
                 self._flags[word] = flag
         return flag
 
-    def _subdocs(self, texts: Iterable[str]) -> Iterator[tuple[int, list[int], Doc]]:
-        """(text index, character offsets of the window's tokens, window doc with lexicon flags)."""
+    def _subdocs(self, texts: Iterable[str]) -> Iterator[tuple[int, list[int], list[int], Doc]]:
+        """(text index, start and end offsets of the window's tokens, window doc with lexicon flags)."""
         vocab = self.nlp.vocab
         for index, text in enumerate(texts):
             doc = self.nlp.make_doc(text)
-            words, spaces, starts = [], [], []
+            words, spaces, starts, ends = [], [], [], []
             for token in doc:
                 words.append(token.text)
                 spaces.append(bool(token.whitespace_))
                 starts.append(token.idx)
+                ends.append(token.idx + len(token.text))
             self.tokens_seen += len(words)
             for w in candidate_windows(words, self.lexicon, self.window, index):
                 part = words[w.start : w.end]
                 flags = [self._flag(word) for word in part]
                 sub = Doc(vocab, words=part, spaces=spaces[w.start : w.end], lemmas=flags)
                 self.tokens_run += len(part)
-                yield index, starts[w.start : w.end], sub
+                yield index, starts[w.start : w.end], ends[w.start : w.end], sub
 
     def predict(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
         """Gene spans per text, sorted, as ``(start, end)`` character offsets into that text."""
+        return [spans for spans, _ in self.predict_with_coverage(texts)]
+
+    def predict_with_coverage(
+        self, texts: Sequence[str]
+    ) -> list[tuple[list[tuple[int, int]], list[tuple[int, int]]]]:
+        """Per text: the gene spans, and the character ranges the model was run on (its windows)."""
         out: list[list[tuple[int, int]]] = [[] for _ in texts]
+        seen: list[list[tuple[int, int]]] = [[] for _ in texts]
         parts = list(self._subdocs(texts))
-        docs: Iterable[Doc] = (doc for _, _, doc in parts)
+        docs: Iterable[Doc] = (doc for *_, doc in parts)
         for _, proc in self.nlp.pipeline:
             docs = proc.pipe(docs, batch_size=self.batch_size)
-        for (index, starts, _), doc in zip(parts, docs, strict=True):
+        for (index, starts, ends, _), doc in zip(parts, docs, strict=True):
+            seen[index].append((starts[0], ends[-1]))
             for ent in doc.ents:
-                last = doc[ent.end - 1]
-                out[index].append((starts[ent.start], starts[ent.end - 1] + len(last.text)))
+                out[index].append((starts[ent.start], ends[ent.end - 1]))
         for spans in out:
             spans.sort()
-        return out
+        return list(zip(out, seen, strict=True))
 
 
 def load_tagger(model_dir: Path, window: int | None = DEFAULT_WINDOW) -> GeneTagger:

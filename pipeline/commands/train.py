@@ -28,14 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-dir", type=Path, default=None,
                         help="where to write the weights (default: models/gene_ner in the repo)")
     parser.add_argument("--bc2gm", action="store_true", help="also train on BC2GM train sentences")
-    parser.add_argument("--window", type=int, default=2,
-                        help="tokens either side of a candidate the model sees (default 2)")
+    parser.add_argument("--window", type=int, default=None,
+                        help="tokens either side of a candidate the model sees (default: the component's, 4)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from extractors.gene_model.component import MODEL_DIR
-    from extractors.gene_model.predict import load_tagger
+    from extractors.gene_model.predict import DEFAULT_WINDOW, load_tagger
     from extractors.gene_model.train import TrainConfig, evaluate_dev, train
 
     model_dir = args.model_dir or MODEL_DIR
@@ -48,7 +48,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     result.pop("history", None)
     result["training"].pop("history", None)
     result["dev"] = {}
-    for name, window in (("whole_text", None), (f"window_{args.window}", args.window)):
+    window_size = DEFAULT_WINDOW if args.window is None else args.window
+    for name, window in (("whole_text", None), (f"window_{window_size}", window_size)):
         tagger = load_tagger(model_dir, window=window)
         scores, rate, n = evaluate_dev(args.shared, tagger)
         result["dev"][name] = {

@@ -165,3 +165,17 @@ def test_training_data_never_contains_biored_dev(shared_dir):
     assert not dev_ids & {g.doc_id for g in data.train + data.holdout}
     assert not {g.doc_id for g in data.holdout} & {g.doc_id for g in data.train}
     assert data.counts["generic_families_dropped"] > 0
+
+
+def test_component_records_where_the_model_read_the_text():
+    import extractors.gene_model  # noqa: F401  registers the factory
+    from extractors.ner.components import MODEL_SEEN_KEY
+
+    tagger = load_tagger()
+    ((spans, seen),) = tagger.predict_with_coverage([SEED_2])
+    assert spans == tagger.predict([SEED_2])[0]
+    assert seen and all(any(a <= s and e <= b for a, b in seen) for s, e in spans)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("resistmine_gene_model")
+    doc = nlp(SEED_2)
+    assert doc.user_data[MODEL_SEEN_KEY] == seen

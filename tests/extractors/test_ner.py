@@ -144,3 +144,24 @@ def test_seed_mentions_have_valid_sorted_offsets(seed):
 def test_unrelated_text_yields_no_checkpoint_therapy(nlp):
     result = next(extract_articles([Article(pmid="1", title="Soil bacteria in winter.")], nlp))
     assert not [m for m in result.mentions if m.label == THERAPY]
+
+
+def test_resolver_drops_lexicon_acronyms_the_gene_model_read_and_passed_over():
+    from extractors.ner.components import resolve
+
+    text = "Nitroglycerin (NTG) raised BLM and PTEN levels in aspartate aminotransferase assays."
+
+    def lex(word: str) -> Mention:
+        start = text.index(word)
+        return Mention(start, start + len(word), word, GENE, word, (), "gene", "lexicon:gene", 1.0)
+
+    pten = text.index("PTEN")
+    model = Mention(pten, pten + 4, "PTEN", GENE, "PTEN", (), "", "model", 1.0)
+    mentions = [lex("NTG"), lex("BLM"), lex("PTEN"), model, lex("aspartate aminotransferase")]
+    kept = lambda seen: {m.text for m in resolve(text, list(mentions), [], seen) if m.label == GENE}  # noqa: E731
+    everything = kept(None)
+    assert {"NTG", "BLM", "PTEN", "aspartate aminotransferase"} <= everything  # model absent: lexicon as is
+    read_all = kept([(0, len(text))])
+    assert "NTG" not in read_all and "BLM" not in read_all  # read and not tagged by the model
+    assert {"PTEN", "aspartate aminotransferase"} <= read_all  # tagged by it / not an acronym
+    assert "BLM" in kept([(0, 20)])  # outside the model's windows the lexicon stands
