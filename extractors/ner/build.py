@@ -22,6 +22,8 @@ FILTERS = sources.DATA / "filters.tsv"
 AMBIGUOUS = sources.DATA / "ambiguous.tsv"
 LEARNED = sources.DATA / "learned.tsv"
 CURATED = sources.DATA / "curated.tsv"
+# Learnt or curated rows that choose among an ambiguous form's concepts (lower priority wins).
+PRIORITY_BY_CATEGORY = {"override": -2, "prefer": -1}
 
 BUILDERS: dict[str, Callable[[], Iterable[Entry]]] = {
     GENE: sources.gene_entries,
@@ -55,9 +57,10 @@ def learned_entries(label: str, path: Path = LEARNED) -> Iterator[Entry]:
         row_label, surface, norm, ids, category = line.split("\t")[:5]
         if row_label != label:
             continue
-        # "prefer": train gold usually means this concept by this (ambiguous) form, so it beats the rest
-        priority = -1 if category == "prefer" else 1
-        category = "gene" if category == "prefer" else category
+        # "prefer": train gold usually means this concept by this (ambiguous) form, so it beats the rest;
+        # "override": a curator's reading of the form in this field, which beats train-gold preferences
+        priority = PRIORITY_BY_CATEGORY.get(category, 1)
+        category = "gene" if category in PRIORITY_BY_CATEGORY else category
         concept = Concept(label, norm, tuple(i for i in ids.split(";") if i), category)
         # multi-word names are matched in any case ("Programmed death-ligand 1"); symbols exactly
         yield Entry(surface, concept, priority, not (" " in surface and len(surface) >= 8))
