@@ -33,7 +33,13 @@ EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="resistmine", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="resistmine",
+        description="Mine PubMed for gene – mechanism – therapy triples on why cancer immunotherapy fails "
+        "and what overcomes it.",
+        epilog="Exit codes: 0 ok, 2 bad input, 3 E-utilities failed, 4 store locked or unreadable, "
+        "5 unreadable knowledge.csv, 130 interrupted.",
+    )
     parser.add_argument(
         "--config", help="TOML config file (default: ./resistmine.toml or $RESISTMINE_CONFIG)"
     )
