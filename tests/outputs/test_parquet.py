@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pyarrow.parquet as pq
 import pytest
+from table_records import Result
 
 from corpus.article import Article
 from extractors.mentions import GENE, THERAPY, Mention
@@ -15,14 +14,6 @@ from outputs.tables import entity_rows, triple_rows
 
 TITLE = "PTEN loss promotes resistance to anti-PD-1 therapy."
 ABSTRACT = "Loss of PTEN in melanoma cells increased resistance to pembrolizumab."
-
-
-@dataclass(frozen=True)
-class Result:
-    pmid: str
-    version: int
-    mentions: tuple[Mention, ...]
-    triples: tuple[Triple, ...]
 
 
 def _triple(pmid: str) -> Triple:
