@@ -20,6 +20,7 @@ from extractors.gene_model.predict import DEFAULT_WINDOW, GeneTagger
 from extractors.gene_model.predict import load_tagger as _load
 from extractors.mentions import GENE, Mention
 from extractors.ner.components import MODEL_SEEN_KEY
+from extractors.ner.segment import doc_text
 from extractors.pipeline import GENE_MODEL_DIR as MODEL_DIR
 
 SOURCE = "model"
@@ -57,10 +58,11 @@ class GeneModelComponent:
             yield from self._annotate(list(batch))
 
     def _annotate(self, docs: list[Doc]) -> list[Doc]:
-        predicted = self.tagger.predict_with_coverage([doc.text for doc in docs])
-        for doc, (spans, seen) in zip(docs, predicted, strict=True):
+        texts = [doc_text(doc) for doc in docs]
+        predicted = self.tagger.predict_with_coverage(texts)
+        for doc, text, (spans, seen) in zip(docs, texts, predicted, strict=True):
             mentions = list(doc._.mentions or [])
-            mentions.extend(mentions_for(doc.text, spans))
+            mentions.extend(mentions_for(text, spans))
             mentions.sort(key=lambda m: (m.start, m.end, m.label, m.source))
             doc._.mentions = mentions
             doc.user_data[MODEL_SEEN_KEY] = seen

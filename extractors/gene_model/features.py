@@ -23,6 +23,7 @@ FLAG_SYMBOL = "GSYM"
 FLAG_SYMBOL_NOCASE = "gsym"
 FLAG_NAME_WORD = "gword"
 FLAG_NONE = "O"
+FLAGS = (FLAG_SYMBOL, FLAG_SYMBOL_NOCASE, FLAG_NAME_WORD, FLAG_NONE)
 
 # Name words that carry no gene evidence on their own.
 _NAME_STOPWORDS = frozenset(

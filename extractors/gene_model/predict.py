@@ -13,13 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy
 import spacy
+from spacy.attrs import IDX, LEMMA, LENGTH, ORTH, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from corpus.errors import InputError
-from extractors.gene_model.features import GeneLexicon, load_hgnc_lexicon
+from extractors.gene_model.features import FLAGS, GeneLexicon, load_hgnc_lexicon
 
 CUE_WORDS_FILE = "cue_words.txt"
 DEFAULT_WINDOW = 4
@@ -38,15 +41,17 @@ def candidate_windows(
     words: Sequence[str], lexicon: GeneLexicon, window: int | None, index: int = 0
 ) -> list[Window]:
     """Merged token windows around candidate tokens (all tokens when ``window`` is None)."""
-    n = len(words)
+    candidates = [i for i, word in enumerate(words) if lexicon.is_candidate(word)]
+    return windows_around(candidates, len(words), window, index)
+
+
+def windows_around(candidates: Sequence[int], n: int, window: int | None, index: int = 0) -> list[Window]:
+    """Merged windows of ``window`` tokens either side of each (ascending) candidate position."""
     if window is None:
         return [Window(index, 0, n)] if n else []
     windows: list[Window] = []
     start = end = -1
-    is_candidate = lexicon.is_candidate
-    for i, word in enumerate(words):
-        if not is_candidate(word):
-            continue
+    for i in candidates:
         lo, hi = max(0, i - window), min(n, i + window + 1)
         if lo <= end:
             end = hi
@@ -71,33 +76,48 @@ class GeneTagger:
         self.batch_size = batch_size
         self.tokens_seen = 0
         self.tokens_run = 0
-        self._flags: dict[str, str] = {}
+        self._info: dict[int, tuple[bool, int]] = {}
+        self._flag_ids = {flag: nlp.vocab.strings.add(flag) for flag in FLAGS}
 
-    def _flag(self, word: str) -> str:
-        flag = self._flags.get(word)
-        if flag is None:
-            flag = self.lexicon.flag(word)
-            if len(self._flags) < 500_000:
-                self._flags[word] = flag
-        return flag
+    def _token_info(self, orth: int) -> tuple[bool, int]:
+        """(is the token a candidate, hash of its lexicon flag), cached per token string."""
+        info = self._info.get(orth)
+        if info is None:
+            word = self.nlp.vocab.strings[orth]
+            info = (self.lexicon.is_candidate(word), self._flag_ids[self.lexicon.flag(word)])
+            if len(self._info) < 500_000:
+                self._info[orth] = info
+        return info
 
-    def _subdocs(self, texts: Iterable[str]) -> Iterator[tuple[int, list[int], list[int], Doc]]:
-        """(text index, start and end offsets of the window's tokens, window doc with lexicon flags)."""
-        vocab = self.nlp.vocab
+    def _subdocs(self, texts: Iterable[str]) -> Iterator[tuple[int, Any, Any, Doc]]:
+        """(text index, start and end offsets of the window's tokens, window doc with lexicon flags).
+
+        Works on token arrays: creating a ``Token`` object per token would cost more than the model.
+        """
+        tokenizer, vocab = self.nlp.tokenizer, self.nlp.vocab
+        strings = vocab.strings
         for index, text in enumerate(texts):
-            doc = self.nlp.make_doc(text)
-            words, spaces, starts, ends = [], [], [], []
-            for token in doc:
-                words.append(token.text)
-                spaces.append(bool(token.whitespace_))
-                starts.append(token.idx)
-                ends.append(token.idx + len(token.text))
-            self.tokens_seen += len(words)
-            for w in candidate_windows(words, self.lexicon, self.window, index):
-                part = words[w.start : w.end]
-                flags = [self._flag(word) for word in part]
-                sub = Doc(vocab, words=part, spaces=spaces[w.start : w.end], lemmas=flags)
-                self.tokens_run += len(part)
+            doc = tokenizer(text)
+            n = len(doc)
+            if not n:
+                continue
+            array = doc.to_array([ORTH, IDX, LENGTH, SPACY])
+            orths = array[:, 0].tolist()
+            info = [self._token_info(orth) for orth in orths]
+            self.tokens_seen += n
+            candidates = [i for i, (is_candidate, _) in enumerate(info) if is_candidate]
+            windows = windows_around(candidates, n, self.window, index)
+            if not windows:
+                continue
+            starts = array[:, 1]
+            ends = starts + array[:, 2]
+            spaces = array[:, 3].astype(bool).tolist()
+            flags = numpy.fromiter((flag for _, flag in info), dtype="uint64", count=n).reshape(-1, 1)
+            for w in windows:
+                words = [strings[orth] for orth in orths[w.start : w.end]]
+                sub = Doc(vocab, words=words, spaces=spaces[w.start : w.end])
+                sub.from_array([LEMMA], flags[w.start : w.end])
+                self.tokens_run += w.end - w.start
                 yield index, starts[w.start : w.end], ends[w.start : w.end], sub
 
     def predict(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
@@ -115,9 +135,9 @@ class GeneTagger:
         for _, proc in self.nlp.pipeline:
             docs = proc.pipe(docs, batch_size=self.batch_size)
         for (index, starts, ends, _), doc in zip(parts, docs, strict=True):
-            seen[index].append((starts[0], ends[-1]))
+            seen[index].append((int(starts[0]), int(ends[-1])))
             for ent in doc.ents:
-                out[index].append((starts[ent.start], ends[ent.end - 1]))
+                out[index].append((int(starts[ent.start]), int(ends[ent.end - 1])))
         for spans in out:
             spans.sort()
         return list(zip(out, seen, strict=True))

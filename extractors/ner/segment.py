@@ -47,9 +47,12 @@ class TextKeepingTokenizer:
 
 
 def doc_text(doc: Doc) -> str:
-    """The Doc's text, without rebuilding it when the tokenizer kept it."""
+    """The Doc's text, without rebuilding it from the tokens: the text the tokenizer kept, else joined once
+    and kept (a Doc's text never changes after it is made)."""
     text = doc.user_data.get(TEXT_KEY)
-    return text if text is not None else doc.text
+    if text is None:
+        text = doc.user_data[TEXT_KEY] = doc.text
+    return text
 
 
 def sentence_starts(text: str) -> list[int]:

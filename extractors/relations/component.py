@@ -5,9 +5,10 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from extractors.ner.segment import doc_text
 from extractors.relations.context import ContextMarker
 from extractors.relations.extract import RELATIONS_VERSION, extract_triples
-from extractors.relations.recognisers import doc_text, ensure_doc_extensions
+from extractors.relations.recognisers import ensure_doc_extensions
 from extractors.relations.syntax import Syntax, load_parser
 
 

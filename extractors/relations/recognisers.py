@@ -10,6 +10,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from extractors.mentions import MECHANISM, RESISTANCE_CUE, Mention
+from extractors.ner.segment import doc_text
 from extractors.relations.vocab import Vocabulary, cue_vocabulary, mechanism_vocabulary
 
 MECHANISM_SOURCE = "resistmine_mechanisms"
@@ -69,16 +70,6 @@ def ensure_doc_extensions() -> None:
     for name in ("mentions", "triples", "pmid"):
         if not Doc.has_extension(name):
             Doc.set_extension(name, default=None)
-
-
-def doc_text(doc: Doc) -> str:
-    """``doc.text``, joined once per Doc and shared by the relation components (spaCy rebuilds it from the
-    tokens on every access)."""
-    key = ("resistmine", "relations_text")
-    text = doc.user_data.get(key)
-    if text is None:  # a Doc's text never changes after it is made
-        text = doc.user_data[key] = doc.text
-    return text
 
 
 def append_mentions(doc: Doc, mentions: list[Mention]) -> None:
