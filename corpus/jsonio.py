@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, fields
+from dataclasses import fields
+from functools import cache
 from typing import Any
 
 from corpus.article import AbstractSection, Article, MeshHeading
@@ -12,8 +13,24 @@ from extractors.mentions import Mention
 from extractors.triples import Triple
 
 
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
+
+
+def flat_dict(record: Any) -> dict[str, Any]:
+    """``dataclasses.asdict`` for a record whose fields hold no further dataclasses (Mention, Triple,
+    AbstractSection): the same dict without its recursive deep copy, which cost more than the store writes."""
+    return {name: getattr(record, name) for name in _field_names(type(record))}
+
+
 def article_to_dict(article: Article) -> dict[str, Any]:
-    return asdict(article)
+    """``dataclasses.asdict(article)``, written out (the store serialises every article it sees)."""
+    data = flat_dict(article)
+    data["sections"] = tuple(map(flat_dict, article.sections))
+    data["mesh"] = tuple(map(flat_dict, article.mesh))
+    data["extra"] = dict(article.extra)
+    return data
 
 
 def article_from_dict(data: dict[str, Any]) -> Article:
@@ -54,7 +71,7 @@ def triple_from_dict(data: dict[str, Any]) -> Triple:
 
 
 def result_to_json(mentions: tuple[Mention, ...], triples: tuple[Triple, ...]) -> str:
-    payload = {"mentions": [asdict(m) for m in mentions], "triples": [asdict(t) for t in triples]}
+    payload = {"mentions": [flat_dict(m) for m in mentions], "triples": [flat_dict(t) for t in triples]}
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 

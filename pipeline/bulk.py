@@ -208,7 +208,7 @@ def iter_file_chunks(path: Path | str, nlp: Any = None, n_process: int = 1, batc
 
     nlp = nlp if nlp is not None else mining_pipeline()
     name = file_key(Path(path))
-    pending: deque[list[Any]] = deque()  # parsed chunks whose results are not all in yet
+    pending: deque[tuple[list[Any], int]] = deque()  # parsed chunks (and their abstracts) not all mined yet
 
     def to_mine() -> Iterator[Article]:
         seen = 0
@@ -221,8 +221,9 @@ def iter_file_chunks(path: Path | str, nlp: Any = None, n_process: int = 1, batc
                     kept.append(record)
                     seen += _minable(record)
                 batch = kept
-            pending.append(batch)
-            yield from (record for record in batch if _minable(record))
+            minable = [record for record in batch if _minable(record)]
+            pending.append((batch, len(minable)))
+            yield from minable
             if limit is not None and seen >= limit:
                 return
 
@@ -230,8 +231,8 @@ def iter_file_chunks(path: Path | str, nlp: Any = None, n_process: int = 1, batc
     ready: deque[Any] = deque()
     exhausted = False
     while True:
-        while pending and len(ready) >= (need := sum(map(_minable, pending[0]))):
-            batch = pending.popleft()
+        while pending and len(ready) >= pending[0][1]:
+            batch, need = pending.popleft()
             yield FileChunk(name, tuple(batch), tuple(ready.popleft() for _ in range(need)))
         if exhausted:
             if pending:
