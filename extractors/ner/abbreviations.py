@@ -32,6 +32,8 @@ def apply_abbreviations(text: str, mentions: list[Mention],
             short_hits = [m for m in same if m.start == short_start and m.end == short_end]
             if covering:
                 concept = max(covering, key=lambda m: m.end - m.start)
+                if not concept.ids:  # a definition nobody could normalise must not unname a known short form
+                    concept = max((m for m in short_hits if m.ids), key=lambda m: m.score, default=concept)
                 out = _propagate(text, out, short, concept)
             elif short_hits and (_covered_by_other(out, label, long_start, long_end) or
                                  (label == GENE and is_disease_name(text[long_start:long_end]))):

@@ -99,6 +99,16 @@ def test_abbreviation_with_an_undefined_long_form_keeps_the_gene():
     assert apply_abbreviations(text, [gene], [(27, 31, 0, 25)]) == [gene]
 
 
+def test_unnormalised_definition_does_not_unname_a_known_short_form():
+    # PMID 27460078: the tagger spans "von Hippel-Lindau" but no lexicon names it; VHL itself is HGNC:12687
+    text = "VHL-deficient cells resist. The von Hippel-Lindau (VHL) gene."
+    vhl = ("HGNC:12687",)
+    short_hits = [Mention(start, start + 3, "VHL", GENE, "VHL", vhl, "gene") for start in (0, 51)]
+    long_form = Mention(32, 49, text[32:49], GENE, text[32:49], (), "", "model")
+    out = apply_abbreviations(text, [*short_hits, long_form], [(51, 54, 32, 49)])
+    assert [(m.start, m.norm, m.ids) for m in out if m.text == "VHL"] == [(0, "VHL", vhl), (51, "VHL", vhl)]
+
+
 SEED_GENES = {"MITF", "EZH2", "HAVCR2", "PTEN", "JAK1", "JAK2", "CBLB", "IDO1", "PDCD1"}
 SEED_THERAPIES = {
     ("nivolumab", "immune checkpoint blockade"), ("pembrolizumab", "immune checkpoint blockade"),
