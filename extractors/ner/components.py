@@ -12,6 +12,7 @@ from functools import cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from extractors.batching import BatchedPipe
 from extractors.mentions import CANCER, CHEMICAL, GENE, THERAPY, Mention
 from extractors.ner.abbreviations import ENTITY_LABELS, apply_abbreviations
 from extractors.ner.build import load_lexicons
@@ -79,7 +80,7 @@ def expand_slashes(text: str, mentions: list[Mention]) -> list[Mention]:
     return out
 
 
-class _Recogniser:
+class _Recogniser(BatchedPipe):
     label = ""
 
     def __init__(self, nlp: Language, name: str) -> None:
@@ -133,7 +134,7 @@ class ModelEntities:
 
 
 @Language.factory("resistmine_resolve_mentions")
-class ResolveMentions:
+class ResolveMentions(BatchedPipe):
     """Normalise model mentions, apply abbreviations, resolve overlaps between entity labels, sort."""
 
     def __init__(self, nlp: Language, name: str) -> None:

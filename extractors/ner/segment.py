@@ -15,6 +15,8 @@ from spacy.attrs import IDX, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from extractors.batching import BatchedPipe
+
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and a capital, digit or bracket,
 # unless the word before the period is a common abbreviation or a single capital (initials, "e.g.").
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+(?=[A-Z0-9(\[\"'])")
@@ -69,7 +71,7 @@ def sentence_starts(text: str) -> list[int]:
 
 
 @Language.factory("resistmine_sentences")
-class SentenceSegmenter:
+class SentenceSegmenter(BatchedPipe):
     """Rule-based sentence starts set through one array write (``doc.sents`` works afterwards)."""
 
     def __init__(self, nlp: Language, name: str) -> None:
@@ -88,7 +90,7 @@ class SentenceSegmenter:
 
 
 @Language.factory("resistmine_abbreviations")
-class AbbreviationFinder:
+class AbbreviationFinder(BatchedPipe):
     """``Doc._.abbreviations`` (short-form spans with ``._.long_form``), as scispaCy's detector sets them,
     plus the definition pairs as character offsets for the mention resolver."""
 

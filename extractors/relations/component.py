@@ -5,6 +5,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from extractors.batching import BatchedPipe
 from extractors.ner.segment import doc_text
 from extractors.relations.context import ContextMarker
 from extractors.relations.extract import RELATIONS_VERSION, extract_triples
@@ -29,7 +30,7 @@ def _gene_normaliser():
     return normalise_gene
 
 
-class RelationExtractor:
+class RelationExtractor(BatchedPipe):
     """Gene – mechanism – therapy triples, negation and hedging by NegEx over the relation cues.
 
     Sentences come from the pipeline's segmenter (``doc.sents``); without one the whole text is one

@@ -9,6 +9,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from extractors.batching import BatchedPipe
 from extractors.mentions import MECHANISM, RESISTANCE_CUE, Mention
 from extractors.ner.segment import doc_text
 from extractors.relations.vocab import Vocabulary, cue_vocabulary, mechanism_vocabulary
@@ -80,7 +81,7 @@ def append_mentions(doc: Doc, mentions: list[Mention]) -> None:
     doc._.mentions = merged
 
 
-class MechanismRecogniser:
+class MechanismRecogniser(BatchedPipe):
     """Appends MECHANISM mentions to ``Doc._.mentions``."""
 
     def __init__(self, nlp: Language, name: str) -> None:
@@ -93,7 +94,7 @@ class MechanismRecogniser:
         return doc
 
 
-class CueRecogniser:
+class CueRecogniser(BatchedPipe):
     """Appends RESISTANCE_CUE mentions to ``Doc._.mentions``."""
 
     def __init__(self, nlp: Language, name: str) -> None:

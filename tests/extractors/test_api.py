@@ -139,3 +139,15 @@ def test_a_user_model_runs_first_and_its_entities_become_candidates(tiny_model):
     mentions = annotate("Expression of QWZ7 was high.", nlp)._.mentions
     model_genes = [(m.text, m.source) for m in mentions if m.label == GENE]
     assert ("QWZ7", "model") in model_genes
+
+
+def test_batched_components_give_what_one_doc_at_a_time_gives():
+    """Components run batch by batch in ``nlp.pipe`` (cache locality); results must not depend on batching."""
+    nlp = load_pipeline(gene_model=False)
+    articles = [a for a in ARTICLES if a.text] * 3
+    for batch_size in (1, 2, 64):
+        batched = list(extract_articles(articles, nlp, batch_size=batch_size))
+        single = [annotate(a.text, nlp, pmid=a.pmid) for a in articles]
+        assert [r.mentions for r in batched] == [tuple(doc._.mentions) for doc in single]
+        assert [r.triples for r in batched] == [tuple(doc._.triples) for doc in single]
+    assert any(r.triples for r in batched)
