@@ -1,11 +1,13 @@
 """Run the gene model over texts, only where a cheap pass finds gene-like tokens.
 
-The model's receptive field is a few tokens (a CNN of depth 2 with window 1, plus the NER's state
-features), so it is run on windows of ``window`` tokens either side of each candidate token rather than
-on whole abstracts; overlapping windows merge. ``window=None`` runs it on the whole text. The default
+The model's receptive field is a few tokens (a CNN of depth 2 with window 2 under a per-token tagger
+head; the older transition-based NER head adds its state features), so it is run on windows of
+``window`` tokens either side of each candidate token rather than on whole abstracts; overlapping
+windows merge. ``window=None`` runs it on the whole text. The default
 (4) was chosen on the held-out slice of BioRED train, in the full NER pipeline with a lexicon tuned
 without that slice: strict F1 0.759 (window 4) vs 0.756 (whole texts) vs 0.741 (window 2); narrower
-windows cost precision. See ``models/gene_ner/MODEL_CARD.md``.
+windows cost precision. A tagger head runs through ``head.TaggerRunner`` (no window docs are built)
+and its tags are decoded by ``tags``. See ``models/gene_ner/MODEL_CARD.md``.
 """
 
 from __future__ import annotations
@@ -23,9 +25,15 @@ from spacy.tokens import Doc
 
 from corpus.errors import InputError
 from extractors.gene_model.features import FLAGS, GeneLexicon, load_hgnc_lexicon
+from extractors.gene_model.head import TaggerRunner, supports
+from extractors.gene_model.tags import decode_codes, viterbi_codes
 
 CUE_WORDS_FILE = "cue_words.txt"
 DEFAULT_WINDOW = 4
+# Tagger head: "viterbi" = the best valid tag sequence; "greedy" = each token's best tag, repaired.
+DECODERS = ("viterbi", "greedy")
+DEFAULT_DECODER = "viterbi"
+Offsets = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +76,17 @@ class GeneTagger:
     """The model pipeline plus its lexicon; ``predict`` maps texts to gene spans (character offsets)."""
 
     def __init__(
-        self, nlp: Language, lexicon: GeneLexicon, window: int | None = DEFAULT_WINDOW, batch_size: int = 256
+        self,
+        nlp: Language,
+        lexicon: GeneLexicon,
+        window: int | None = DEFAULT_WINDOW,
+        batch_size: int = 256,
+        decoder: str = DEFAULT_DECODER,
     ):
+        if decoder not in DECODERS:
+            raise ValueError(f"unknown decoder {decoder!r} (expected one of {', '.join(DECODERS)})")
         self.nlp = nlp
+        self.decoder = decoder
         self.lexicon = lexicon
         self.window = window
         self.batch_size = batch_size
@@ -78,6 +94,20 @@ class GeneTagger:
         self.tokens_run = 0
         self._info: dict[int, tuple[bool, int]] = {}
         self._flag_ids = {flag: nlp.vocab.strings.add(flag) for flag in FLAGS}
+        # The candidate test as a lexeme flag: spaCy computes it once per new word and ``to_array`` reads
+        # it for every token, so finding the windows costs no Python per token.
+        self._candidate_attr = nlp.vocab.add_flag(lexicon.is_candidate)
+        heads = [proc for _, proc in nlp.pipeline]
+        self._runner = (
+            TaggerRunner(heads[0], nlp.vocab, lambda orth: self._token_info(orth)[1])
+            if len(heads) == 1 and supports(heads[0])
+            else None
+        )
+
+    def reset(self) -> None:
+        """Forget what was computed with the current weights (training calls this after updates)."""
+        if self._runner is not None:
+            self._runner.reset()
 
     def _token_info(self, orth: int) -> tuple[bool, int]:
         """(is the token a candidate, hash of its lexicon flag), cached per token string."""
@@ -89,26 +119,33 @@ class GeneTagger:
                 self._info[orth] = info
         return info
 
-    def _subdocs(self, texts: Iterable[str]) -> Iterator[tuple[int, Any, Any, Doc]]:
-        """(text index, start and end offsets of the window's tokens, window doc with lexicon flags).
+    def _windows(self, texts: Iterable[str]) -> Iterator[tuple[int, Any, list[Window]]]:
+        """(text index, token array of ORTH, IDX, LENGTH, SPACY, candidate flag, its windows) per text.
 
         Works on token arrays: creating a ``Token`` object per token would cost more than the model.
         """
-        tokenizer, vocab = self.nlp.tokenizer, self.nlp.vocab
-        strings = vocab.strings
+        tokenizer = self.nlp.tokenizer
         for index, text in enumerate(texts):
             doc = tokenizer(text)
             n = len(doc)
             if not n:
                 continue
-            array = doc.to_array([ORTH, IDX, LENGTH, SPACY])
+            array = doc.to_array([ORTH, IDX, LENGTH, SPACY, self._candidate_attr])
+            self.tokens_seen += n
+            candidates = numpy.flatnonzero(array[:, 4]).tolist()
+            windows = windows_around(candidates, n, self.window, index)
+            if windows:
+                self.tokens_run += sum(w.end - w.start for w in windows)
+                yield index, array, windows
+
+    def _subdocs(self, texts: Iterable[str]) -> Iterator[tuple[int, Any, Any, Doc]]:
+        """(text index, start and end offsets of the window's tokens, window doc with lexicon flags)."""
+        vocab = self.nlp.vocab
+        strings = vocab.strings
+        for index, array, windows in self._windows(texts):
+            n = len(array)
             orths = array[:, 0].tolist()
             info = [self._token_info(orth) for orth in orths]
-            self.tokens_seen += n
-            candidates = [i for i, (is_candidate, _) in enumerate(info) if is_candidate]
-            windows = windows_around(candidates, n, self.window, index)
-            if not windows:
-                continue
             starts = array[:, 1]
             ends = starts + array[:, 2]
             spaces = array[:, 3].astype(bool).tolist()
@@ -117,7 +154,6 @@ class GeneTagger:
                 words = [strings[orth] for orth in orths[w.start : w.end]]
                 sub = Doc(vocab, words=words, spaces=spaces[w.start : w.end])
                 sub.from_array([LEMMA], flags[w.start : w.end])
-                self.tokens_run += w.end - w.start
                 yield index, starts[w.start : w.end], ends[w.start : w.end], sub
 
     def predict(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
@@ -128,6 +164,8 @@ class GeneTagger:
         self, texts: Sequence[str]
     ) -> list[tuple[list[tuple[int, int]], list[tuple[int, int]]]]:
         """Per text: the gene spans, and the character ranges the model was run on (its windows)."""
+        if self._runner is not None:
+            return self._predict_tags(texts)
         out: list[list[tuple[int, int]]] = [[] for _ in texts]
         seen: list[list[tuple[int, int]]] = [[] for _ in texts]
         parts = list(self._subdocs(texts))
@@ -140,6 +178,43 @@ class GeneTagger:
                 out[index].append((int(starts[ent.start]), int(ends[ent.end - 1])))
         for spans in out:
             spans.sort()
+        return list(zip(out, seen, strict=True))
+
+    def _predict_tags(self, texts: Sequence[str]) -> list[tuple[list[Offsets], list[Offsets]]]:
+        """The tagger head's path: windows as ORTH arrays, tags decoded into spans (see ``tags``)."""
+        assert self._runner is not None
+        out: list[list[tuple[int, int]]] = [[] for _ in texts]
+        seen: list[list[tuple[int, int]]] = [[] for _ in texts]
+        orths, starts, ends, owner = [], [], [], []
+        for index, array, windows in self._windows(texts):
+            token_starts = array[:, 1]
+            token_ends = token_starts + array[:, 2]
+            for w in windows:
+                orths.append(array[w.start : w.end, 0])
+                starts.append(token_starts[w.start : w.end])
+                ends.append(token_ends[w.start : w.end])
+                owner.append(index)
+                seen[index].append((int(token_starts[w.start]), int(token_ends[w.end - 1])))
+        if not orths:
+            return list(zip(out, seen, strict=True))
+        lengths = [len(w) for w in orths]
+        step = self.batch_size
+        batches = (orths[i : i + step] for i in range(0, len(orths), step))
+        logprobs = numpy.concatenate([self._runner.logprobs(batch) for batch in batches])
+        if self.decoder == "viterbi":
+            codes = viterbi_codes(logprobs, lengths, self._runner.scheme)
+        else:
+            codes = logprobs.argmax(axis=1)
+        spans = decode_codes(codes, lengths)
+        if spans:
+            first, last = (numpy.array(side) for side in zip(*spans, strict=True))
+            char_starts = numpy.concatenate(starts)[first].tolist()
+            char_ends = numpy.concatenate(ends)[last - 1].tolist()
+            texts_of = numpy.repeat(numpy.array(owner), lengths)[first].tolist()
+            for index, start, end in zip(texts_of, char_starts, char_ends, strict=True):
+                out[index].append((start, end))
+        for found in out:
+            found.sort()
         return list(zip(out, seen, strict=True))
 
 

@@ -28,6 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-dir", type=Path, default=None,
                         help="where to write the weights (default: models/gene_ner in the repo)")
     parser.add_argument("--bc2gm", action="store_true", help="also train on BC2GM train sentences")
+    parser.add_argument("--head", choices=["tagger", "parser"], default=None,
+                        help="per-token tagger (default) or spaCy's transition-based NER")
+    parser.add_argument("--tag-scheme", choices=["BILUO", "BIO"], default=None,
+                        help="tags of the tagger head (default BILUO)")
+    parser.add_argument("--width", type=int, default=None, help="tok2vec width (default 48)")
+    parser.add_argument("--depth", type=int, default=None, help="CNN layers of the tok2vec (default 2)")
+    parser.add_argument("--encoder-window", type=int, default=None,
+                        help="tokens either side each CNN layer reads (default 1)")
     parser.add_argument("--window", type=int, default=None,
                         help="tokens either side of a candidate the model sees (default: the component's, 4)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
@@ -39,7 +47,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from extractors.gene_model.train import TrainConfig, evaluate_dev, train
 
     model_dir = args.model_dir or MODEL_DIR
-    config = TrainConfig(seed=args.seed, max_minutes=args.max_minutes, use_bc2gm=args.bc2gm)
+    sizes = {"head": args.head, "tag_scheme": args.tag_scheme, "width": args.width, "depth": args.depth,
+             "encoder_window": args.encoder_window}
+    config = TrainConfig(seed=args.seed, max_minutes=args.max_minutes, use_bc2gm=args.bc2gm,
+                         **{name: value for name, value in sizes.items() if value is not None})
 
     def log(line: str) -> None:
         print(line, file=sys.stderr if args.json else sys.stdout, flush=True)

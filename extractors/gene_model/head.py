@@ -1,0 +1,117 @@
+"""Run a trained tagger head (``spacy.Tagger.v2`` over ``spacy.Tok2Vec.v2``) on token windows, cheaply.
+
+The model's embedding layer (hash embeddings of NORM, PREFIX, SUFFIX, SHAPE and the lexicon flag,
+mixed by a Maxout) sees one token at a time, and every one of those features is a function of the
+token's text. So each distinct token is embedded once and its vector kept; a window is then a row
+gather, one CNN pass over all windows of a batch (laid out exactly as thinc's ``with_array`` pads
+them) and an arg-max. Same tags as ``Tagger.pipe`` over the same window docs, without building
+them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy
+from spacy.attrs import LEMMA
+from spacy.pipeline import Tagger
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+from extractors.gene_model.tags import CODES
+
+# Distinct tokens whose vectors are kept; past this the table starts afresh (bounded memory).
+MAX_ROWS = 200_000
+
+
+def supports(pipe: object) -> bool:
+    """Is ``pipe`` a tagger whose model has the layout this runner reads?"""
+    if not isinstance(pipe, Tagger):
+        return False
+    model = pipe.model
+    if not (model.has_ref("tok2vec") and model.has_ref("softmax")):
+        return False
+    tok2vec = model.get_ref("tok2vec")
+    if not (tok2vec.has_ref("embed") and tok2vec.has_ref("encode")):
+        return False
+    embed, encode = tok2vec.get_ref("embed"), tok2vec.get_ref("encode")
+    return (
+        embed.layers[0].name == "extract_features"
+        and encode.name.startswith("with_array")
+        and len(model.layers) == 2
+        and model.layers[0] is tok2vec
+    )
+
+
+class TaggerRunner:
+    """Per-token tag log-probabilities of token windows given by their ORTH ids."""
+
+    def __init__(self, pipe: Tagger, vocab: Vocab, flag_of: Callable[[int], int], max_rows: int = MAX_ROWS):
+        if not supports(pipe):
+            raise ValueError("not a spacy.Tagger.v2 over a spacy.Tok2Vec.v2 embed/encode model")
+        tok2vec = pipe.model.get_ref("tok2vec")
+        self.embed = tok2vec.get_ref("embed")
+        encode = tok2vec.get_ref("encode")
+        self.encode = encode.layers[0]
+        self.pad = int(encode.attrs.get("pad", 0))
+        self.softmax = pipe.model.get_ref("softmax")
+        self.codes = numpy.array([CODES.index(label[0]) for label in pipe.labels], dtype="int64")
+        self.scheme = "BILUO" if any(label[0] in "LU" for label in pipe.labels) else "BIO"
+        self.vocab = vocab
+        self.flag_of = flag_of
+        self.max_rows = max_rows
+        self.width = tok2vec.get_dim("nO")
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the kept token vectors (stale once the weights change)."""
+        self._rows: dict[int, int] = {}
+        self._table = numpy.zeros((1024, self.width), dtype="f")  # row 0: the zero padding row
+
+    def _embed(self, orths: list[int]) -> numpy.ndarray:
+        """Context-free vectors of these tokens, computed as in training (a Doc of the words + flags)."""
+        strings = self.vocab.strings
+        doc = Doc(self.vocab, words=[strings[orth] for orth in orths])
+        flags = numpy.array([self.flag_of(orth) for orth in orths], dtype="uint64").reshape(-1, 1)
+        doc.from_array([LEMMA], flags)
+        return self.embed.predict([doc])[0]
+
+    def rows_of(self, orths: numpy.ndarray) -> numpy.ndarray:
+        """Table rows of these tokens' vectors, embedding the ones not seen yet."""
+        unique, inverse = numpy.unique(orths, return_inverse=True)
+        keys = unique.tolist()
+        if len(self._rows) + len(keys) >= self.max_rows:
+            self.reset()
+        rows = self._rows
+        missing = [orth for orth in keys if orth not in rows]
+        if missing:
+            first = len(rows) + 1
+            needed = first + len(missing)
+            if needed > len(self._table):
+                grown = numpy.zeros((max(needed, 2 * len(self._table)), self.width), dtype="f")
+                grown[: len(self._table)] = self._table
+                self._table = grown
+            self._table[first:needed] = self._embed(missing)
+            rows.update(zip(missing, range(first, needed), strict=True))
+        return numpy.array([rows[orth] for orth in keys], dtype="int64")[inverse]
+
+    def logprobs(self, windows: Sequence[numpy.ndarray]) -> numpy.ndarray:
+        """Log-probabilities of the concatenated windows' tokens (each window a non-empty array of
+        ORTH ids), one column per tag code (``O``, ``B``, ``I``, ``L``, ``U``; -inf for unused codes)."""
+        out = numpy.full((sum(len(w) for w in windows), len(CODES)), -numpy.inf, dtype="f")
+        if not windows:
+            return out
+        lengths = numpy.array([len(w) for w in windows], dtype="int64")
+        rows = self.rows_of(numpy.concatenate(windows))
+        # thinc's with_array(pad=p) layout: p zero rows, window 1, p zero rows, window 2, ..., p zero rows.
+        pads_before = numpy.repeat(numpy.arange(1, len(windows) + 1), lengths)
+        positions = numpy.arange(len(rows)) + self.pad * pads_before
+        gather = numpy.zeros(len(rows) + self.pad * (len(windows) + 1), dtype="int64")
+        gather[positions] = rows
+        hidden = self.encode.predict(self._table[gather])
+        logits = self.softmax.predict(hidden[positions])
+        if self.softmax.attrs.get("softmax_normalize"):
+            logits = numpy.log(numpy.maximum(logits, 1e-30))
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        out[:, self.codes] = shifted - numpy.log(numpy.exp(shifted).sum(axis=1, keepdims=True))
+        return out
