@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from corpus.article import AbstractSection, Article
 from corpus.textclean import clean_text, normalise_space
@@ -89,6 +90,10 @@ def pub_date(
     if day and str(day).strip().isdigit() and 1 <= int(day) <= 31:
         return year_int, f"{year_int:04d}-{number:02d}-{int(day):02d}"
     return year_int, f"{year_int:04d}-{number:02d}"
+
+
+# Parsers of whole files see the same few hundred date shapes over and over.
+cached_pub_date = lru_cache(maxsize=4096)(pub_date)
 
 
 def is_pmid(value: str) -> bool:

@@ -18,7 +18,7 @@ from typing import BinaryIO
 from lxml import etree
 
 from corpus.article import Article, MeshHeading
-from corpus.build import is_pmid, make_article, pub_date
+from corpus.build import cached_pub_date, is_pmid, make_article, pub_date
 from corpus.errors import ParseError
 from corpus.xmlsafe import iterparse, open_binary
 
@@ -104,8 +104,9 @@ def _text(element: etree._Element | None) -> str:
 
 # lxml's ``find``/``iterfind`` go through ElementPath, in Python, at about 1 µs a call; a PubMed record
 # needs some fifty lookups. Walking the children once gives the same elements for a fraction of that:
-# ``_first(parent)[tag]`` is ``parent.find(tag)`` and ``_groups(parent)[tag]`` is ``parent.findall(tag)``
-# for a plain tag name (comments, processing instructions and entities have non-string tags).
+# ``_first(parent)[tag]`` is ``parent.find(tag)``, the first child so tagged, and collecting every child so
+# tagged (or ``iterchildren(tag)``, which lxml matches in C) is ``parent.findall(tag)``, for a plain tag
+# name (comments, processing instructions and entities have non-string tags).
 def _first(element: etree._Element) -> dict:
     found = {}
     for child in element:
@@ -115,29 +116,11 @@ def _first(element: etree._Element) -> dict:
     return found
 
 
-def _groups(element: etree._Element) -> dict[object, list[etree._Element]]:
-    found: dict[object, list[etree._Element]] = {}
-    for child in element:
-        tag = child.tag
-        if tag in found:
-            found[tag].append(child)
-        else:
-            found[tag] = [child]
-    return found
-
-
-def _nested(parents: list[etree._Element], tag: str) -> list[etree._Element]:
-    """``parent.findall("A/tag")`` given ``parents``, the parent's ``A`` children in document order."""
-    return [child for parent in parents for child in parent if child.tag == tag]
-
-
-def _one(groups: dict, tag: str) -> etree._Element | None:
-    """``parent.find(tag)`` given ``_groups(parent)``."""
-    found = groups.get(tag)
-    return found[0] if found else None
-
-
-_NONE: list[etree._Element] = []
+def _single_spaced(text: str) -> str:
+    """``" ".join(text.split())``, skipping the work for text that is already single-spaced."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # printable: no whitespace but " " (see textclean.normalise_space)
+    return " ".join(text.split())
 
 
 def _pmid(node: etree._Element | None, name: str) -> tuple[str, int]:
@@ -149,46 +132,124 @@ def _pmid(node: etree._Element | None, name: str) -> tuple[str, int]:
 
 
 def _citation(citation: etree._Element, pubmed_data: etree._Element | None, name: str) -> Article:
-    parts = _groups(citation)
-    pmid, version = _pmid(_one(parts, "PMID"), name)
-    article = _one(parts, "Article")
+    # One pass over the children of MedlineCitation, Article and Journal, each field taken as
+    # ``find`` (first) or ``findall`` (all, in document order) would; see the note above ``_first``.
+    pmid_node = article = None
+    other_ids: list[etree._Element] = []
+    journal_infos: list[etree._Element] = []
+    mesh_lists: list[etree._Element] = []
+    keyword_lists: list[etree._Element] = []
+    retraction = False
+    for child in citation:
+        tag = child.tag
+        if tag == "Article":
+            if article is None:
+                article = child
+        elif tag == "PMID":
+            if pmid_node is None:
+                pmid_node = child
+        elif tag == "MeshHeadingList":
+            mesh_lists.append(child)
+        elif tag == "OtherID":
+            other_ids.append(child)
+        elif tag == "KeywordList":
+            keyword_lists.append(child)
+        elif tag == "MedlineJournalInfo":
+            journal_infos.append(child)
+        elif tag == "CommentsCorrectionsList" and not retraction:
+            corrections = child.iterchildren("CommentsCorrections")
+            retraction = any(c.get("RefType") == "RetractionIn" for c in corrections)
+    pmid, version = _pmid(pmid_node, name)
     if article is None:
         raise ParseError(f"{name}: PMID {pmid} has no <Article>")
-    fields = _groups(article)
-    journal = _one(fields, "Journal")
-    journal_parts = _groups(journal) if journal is not None else None
-    publication_types = tuple(
-        _text(p) for p in _nested(fields.get("PublicationTypeList", _NONE), "PublicationType")
-    )
-    corrections = _nested(parts.get("CommentsCorrectionsList", _NONE), "CommentsCorrections")
-    retraction = any(c.get("RefType") == "RetractionIn" for c in corrections)
+    title = vernacular = abstract = journal = article_date = language = None
+    author_lists: list[etree._Element] = []
+    type_lists: list[etree._Element] = []
+    elocations: list[etree._Element] = []
+    for child in article:
+        tag = child.tag
+        if tag == "AuthorList":
+            author_lists.append(child)
+        elif tag == "Journal":
+            if journal is None:
+                journal = child
+        elif tag == "ArticleTitle":
+            if title is None:
+                title = child
+        elif tag == "Abstract":
+            if abstract is None:
+                abstract = child
+        elif tag == "PublicationTypeList":
+            type_lists.append(child)
+        elif tag == "ELocationID":
+            elocations.append(child)
+        elif tag == "Language":
+            if language is None:
+                language = child
+        elif tag == "ArticleDate":
+            if article_date is None:
+                article_date = child
+        elif tag == "VernacularTitle" and vernacular is None:
+            vernacular = child
+    publication_types = tuple(_text(p) for node in type_lists for p in node.iterchildren("PublicationType"))
     ids = _article_ids(pubmed_data)
-    doi = ids.get("doi") or _elocation_doi(fields.get("ELocationID", _NONE))
-    pmcid = ids.get("pmc") or _other_pmc(parts.get("OtherID", _NONE))
-    year, date, date_text = _journal_date(journal_parts, fields, pubmed_data)
+    doi = ids.get("doi") or _elocation_doi(elocations)
+    pmcid = ids.get("pmc") or _other_pmc(other_ids)
+    journal_title, abbrev, issue_date = _journal(journal, journal_infos)
+    candidates = [issue_date] if journal is not None else []
+    candidates.append(article_date)
+    if pubmed_data is not None:
+        candidates.append(_pubmed_date(pubmed_data))
+    year, date, date_text = _journal_date(candidates)
     extra = {"status": citation.get("Status", ""), "pub_date_text": date_text}
-    abbrev = _text(_one(journal_parts, "ISOAbbreviation")) if journal_parts is not None else ""
     if abbrev:
         extra["journal_abbrev"] = abbrev
     return make_article(
         pmid,
-        _text(_one(fields, "ArticleTitle")) or _text(_one(fields, "VernacularTitle")),
-        _sections(_one(fields, "Abstract")),
+        _text(title) or _text(vernacular),
+        _sections(abstract),
         version=version,
-        authors=_authors(_nested(fields.get("AuthorList", _NONE), "Author")),
-        journal=_journal_title(journal_parts, parts),
+        authors=_authors(a for node in author_lists for a in node.iterchildren("Author")),
+        journal=journal_title,
         pub_year=year,
         pub_date=date,
         doi=doi,
         pmcid=pmcid,
-        mesh=_mesh(parts.get("MeshHeadingList", _NONE)),
-        keywords=tuple(k for k in map(_text, _nested(parts.get("KeywordList", _NONE), "Keyword")) if k),
+        mesh=_mesh(mesh_lists),
+        keywords=tuple(k for node in keyword_lists for k in map(_text, node.iterchildren("Keyword")) if k),
         publication_types=publication_types,
-        language=(_text(_one(fields, "Language")) or "und").lower(),
+        language=(_text(language) or "und").lower(),
         retracted=RETRACTED_TYPE in publication_types or retraction,
         source=SOURCE,
         extra=extra,
     )
+
+
+def _journal(
+    journal: etree._Element | None, journal_infos: list[etree._Element]
+) -> tuple[str, str, etree._Element | None]:
+    """(title, ISO abbreviation, the issue's PubDate) of ``Journal``; the title falls back to the MedlineTA
+    of the ``MedlineJournalInfo`` children of MedlineCitation."""
+    title = abbrev = ""
+    issue_date = None
+    if journal is not None:
+        title_node = abbrev_node = None
+        for child in journal:
+            tag = child.tag
+            if tag == "Title":
+                if title_node is None:
+                    title_node = child
+            elif tag == "ISOAbbreviation":
+                if abbrev_node is None:
+                    abbrev_node = child
+            elif tag == "JournalIssue" and issue_date is None:
+                issue_date = next(child.iterchildren("PubDate"), None)
+        abbrev = _text(abbrev_node)
+        title = _text(title_node) or abbrev
+        if title:
+            return _single_spaced(title), abbrev, issue_date
+    found = [ta for info in journal_infos for ta in info.iterchildren("MedlineTA")]
+    return _text(found[0] if found else None), abbrev, issue_date
 
 
 def _book(element: etree._Element, name: str) -> Article:
@@ -235,42 +296,45 @@ def _authors(authors) -> tuple[str, ...]:
     """``"LastName Initials"`` as PubMed prints them (``"Jiang X"``), or the collective name."""
     names = []
     for author in authors:
-        if author.get("ValidYN", "Y") == "N":
+        if author.get("ValidYN") == "N":
             continue
-        parts = _first(author)
-        name = _text(parts["CollectiveName"]) if "CollectiveName" in parts else ""
+        collective = last = initials = fore = suffix = None
+        for part in author:
+            tag = part.tag
+            if tag == "LastName":
+                if last is None:
+                    last = part
+            elif tag == "Initials":
+                if initials is None:
+                    initials = part
+            elif tag == "ForeName":
+                if fore is None:
+                    fore = part
+            elif tag == "CollectiveName":
+                if collective is None:
+                    collective = part
+            elif tag == "Suffix" and suffix is None:
+                suffix = part
+        name = _text(collective) if collective is not None else ""
         if not name:
-            last = _text(parts["LastName"]) if "LastName" in parts else ""
-            initials = _text(parts["Initials"]) if "Initials" in parts else ""
-            if not initials and "ForeName" in parts:
-                initials = _text(parts["ForeName"])
-            suffix = _text(parts["Suffix"]) if "Suffix" in parts else ""
-            name = " ".join(filter(None, (last, initials, suffix)))
+            initials_text = _text(initials) or _text(fore)
+            name = " ".join(filter(None, (_text(last), initials_text, _text(suffix))))
         if name:
-            names.append(" ".join(name.split()))
+            names.append(_single_spaced(name))
     return tuple(names)
 
 
-def _journal_title(journal: dict | None, citation: dict) -> str:
-    """From ``_groups(Journal)``, else ``MedlineJournalInfo/MedlineTA`` of ``_groups(MedlineCitation)``."""
-    if journal is not None:
-        title = _text(_one(journal, "Title")) or _text(_one(journal, "ISOAbbreviation"))
-        if title:
-            return " ".join(title.split())
-    found = _nested(citation.get("MedlineJournalInfo", _NONE), "MedlineTA")
-    return _text(found[0] if found else None)
+_DATE_FIELDS = {"Year": 0, "Month": 1, "Day": 2, "Season": 3, "MedlineDate": 4}
 
 
 def _date_parts(node: etree._Element) -> tuple[str | None, ...]:
-    parts = _first(node)
-    get = parts.get
-    return (
-        _text(get("Year")) or None,
-        _text(get("Month")) or None,
-        _text(get("Day")) or None,
-        _text(get("Season")) or None,
-        _text(get("MedlineDate")) or None,
-    )
+    """(Year, Month, Day, Season, MedlineDate) of a date element, each the first of its kind."""
+    found: list[etree._Element | None] = [None] * 5
+    for child in node:
+        index = _DATE_FIELDS.get(child.tag)  # type: ignore[call-overload]
+        if index is not None and found[index] is None:
+            found[index] = child
+    return tuple(_text(part) or None for part in found)
 
 
 def _pubmed_date(pubmed_data: etree._Element) -> etree._Element | None:
@@ -283,25 +347,13 @@ def _pubmed_date(pubmed_data: etree._Element) -> etree._Element | None:
     return None
 
 
-def _journal_date(
-    journal: dict | None, article: dict, pubmed_data: etree._Element | None
-) -> tuple[int | None, str, str]:
-    """The issue's PubDate, else the electronic ArticleDate, else PubMed's own date.
-
-    ``journal`` is ``_groups(Journal)`` and ``article`` is ``_groups(Article)``.
-    """
-    candidates = []
-    if journal is not None:
-        issue_dates = _nested(journal.get("JournalIssue", _NONE), "PubDate")
-        candidates.append(issue_dates[0] if issue_dates else None)
-    candidates.append(_one(article, "ArticleDate"))
-    if pubmed_data is not None:
-        candidates.append(_pubmed_date(pubmed_data))
+def _journal_date(candidates: list[etree._Element | None]) -> tuple[int | None, str, str]:
+    """From the issue's PubDate, else the electronic ArticleDate, else PubMed's own date (in that order)."""
     for node in candidates:
         if node is None:
             continue
         parts = _date_parts(node)
-        year, date = pub_date(*parts)
+        year, date = cached_pub_date(*parts)
         if year is not None:
             text = parts[4] or " ".join(p for p in parts[:4] if p)
             return year, date, text
@@ -346,30 +398,39 @@ def _other_pmc(other_ids: list[etree._Element]) -> str | None:
     return None
 
 
+# Most headings recur across records ("Humans", "Female"); equal headings are one shared (frozen) object.
+_HEADINGS: dict[tuple, MeshHeading] = {}
+_HEADINGS_LIMIT = 50_000
+
+
 def _mesh(heading_lists: list[etree._Element]) -> tuple[MeshHeading, ...]:
     """From the ``MeshHeadingList`` children of ``MedlineCitation``."""
     headings = []
-    for heading in _nested(heading_lists, "MeshHeading"):
-        descriptor = None
-        qualifiers = []
-        for child in heading:
-            tag = child.tag
-            if tag == "QualifierName":
-                qualifiers.append(child)
-            elif tag == "DescriptorName" and descriptor is None:
-                descriptor = child
-        if descriptor is None:
-            continue
-        descriptor_text = _text(descriptor)
-        if not descriptor_text:
-            continue
-        major = descriptor.get("MajorTopicYN") == "Y" or any(q.get("MajorTopicYN") == "Y" for q in qualifiers)
-        headings.append(
-            MeshHeading(
-                descriptor=descriptor_text,
-                ui=descriptor.get("UI"),
-                major=major,
-                qualifiers=tuple(text for text in map(_text, qualifiers) if text),
+    for heading_list in heading_lists:
+        for heading in heading_list.iterchildren("MeshHeading"):
+            descriptor = None
+            qualifiers = []
+            for child in heading:
+                tag = child.tag
+                if tag == "QualifierName":
+                    qualifiers.append(child)
+                elif tag == "DescriptorName" and descriptor is None:
+                    descriptor = child
+            if descriptor is None:
+                continue
+            descriptor_text = _text(descriptor)
+            if not descriptor_text:
+                continue
+            major = descriptor.get("MajorTopicYN") == "Y" or any(
+                q.get("MajorTopicYN") == "Y" for q in qualifiers
             )
-        )
+            qualifier_texts = tuple(text for text in map(_text, qualifiers) if text)
+            key = (descriptor_text, descriptor.get("UI"), major, qualifier_texts)
+            found = _HEADINGS.get(key)
+            if found is None:
+                found = MeshHeading(*key)
+                if len(_HEADINGS) >= _HEADINGS_LIMIT:
+                    _HEADINGS.clear()
+                _HEADINGS[key] = found
+            headings.append(found)
     return tuple(headings)

@@ -343,3 +343,87 @@ def test_book_articles_are_read():
     assert article.title == "PTEN Hamartoma Tumor Syndrome"
     assert article.abstract == "CLINICAL CHARACTERISTICS: PTEN loss causes tumours."
     assert article.journal == "University of Washington, Seattle" and article.extra["book"]
+
+
+def test_fields_are_taken_as_find_and_findall_would_take_them():
+    # the one-pass reading of MedlineCitation/Article/Journal: first of a kind for single fields, all of a
+    # kind (in document order, over repeated parent lists) for lists, fallbacks in the documented order
+    record = (
+        '<PubmedArticle><MedlineCitation Status="MEDLINE"><PMID Version="2">42</PMID><Article>'
+        "<Journal><Title></Title><ISOAbbreviation>J  Immunother</ISOAbbreviation>"
+        "<JournalIssue><Volume>1</Volume></JournalIssue>"
+        "<JournalIssue><PubDate><Year>2019</Year><Month>Apr</Month></PubDate></JournalIssue></Journal>"
+        "<ArticleTitle></ArticleTitle><VernacularTitle>Titre</VernacularTitle>"
+        "<AuthorList><Author><LastName>Smith</LastName><ForeName>Ann  Marie</ForeName></Author>"
+        '<Author ValidYN="N"><LastName>Wrong</LastName><Initials>W</Initials></Author></AuthorList>'
+        "<AuthorList><Author><CollectiveName>PD-1 Study Group</CollectiveName><LastName>X</LastName></Author>"
+        "<Author><LastName>Doe</LastName><Initials>J</Initials><Initials>K</Initials><Suffix>Jr</Suffix>"
+        "</Author></AuthorList>"
+        "<PublicationTypeList><PublicationType>Journal Article</PublicationType></PublicationTypeList>"
+        "<PublicationTypeList><PublicationType>Review</PublicationType></PublicationTypeList>"
+        '<ELocationID EIdType="doi" ValidYN="N">10.1/bad</ELocationID><ELocationID EIdType="doi">10.1/ok'
+        "</ELocationID><Language>FRE</Language><Language>eng</Language></Article>"
+        "<MedlineJournalInfo><MedlineTA>J Immunother TA</MedlineTA></MedlineJournalInfo>"
+        '<OtherID Source="NLM">PMC123 [Available on 2020-01-01]</OtherID>'
+        '<MeshHeadingList><MeshHeading><QualifierName MajorTopicYN="Y">therapy</QualifierName></MeshHeading>'
+        "<MeshHeading><DescriptorName>Humans</DescriptorName></MeshHeading></MeshHeadingList>"
+        '<MeshHeadingList><MeshHeading><DescriptorName UI="D1">Neoplasms</DescriptorName>'
+        '<QualifierName MajorTopicYN="Y">therapy</QualifierName><QualifierName> </QualifierName>'
+        "</MeshHeading></MeshHeadingList>"
+        "<KeywordList><Keyword>PD-1</Keyword><Keyword> </Keyword></KeywordList>"
+        "<KeywordList><Keyword>resistance</Keyword></KeywordList></MedlineCitation></PubmedArticle>"
+    )
+    [article] = parse_pubmed_xml(_doc(record))
+    assert (article.pmid, article.version, article.title) == ("42", 2, "Titre")
+    assert article.journal == "J Immunother" and article.extra["journal_abbrev"] == "J  Immunother"
+    assert (article.pub_year, article.pub_date) == (2019, "2019-04")
+    assert article.extra["pub_date_text"] == "2019 Apr"
+    assert article.authors == ("Smith Ann Marie", "PD-1 Study Group", "Doe J Jr")
+    assert article.publication_types == ("Journal Article", "Review")
+    assert (article.doi, article.pmcid, article.language) == ("10.1/ok", "PMC123", "fre")
+    assert [(m.descriptor, m.ui, m.major, m.qualifiers) for m in article.mesh] == [
+        ("Humans", None, False, ()),
+        ("Neoplasms", "D1", True, ("therapy",)),
+    ]
+    assert article.keywords == ("PD-1", "resistance")
+
+
+def test_journal_falls_back_to_medline_ta_and_dates_to_article_date():
+    record = (
+        '<MedlineCitation><PMID Version="1">7</PMID><Article><Journal><Title> </Title></Journal>'
+        "<ArticleTitle>T</ArticleTitle><ArticleDate><Year>2021</Year><Month>02</Month><Day>30</Day>"
+        "</ArticleDate></Article><MedlineJournalInfo><Country>X</Country></MedlineJournalInfo>"
+        "<MedlineJournalInfo><MedlineTA>Cancer Res</MedlineTA></MedlineJournalInfo></MedlineCitation>"
+    )
+    [article] = parse_pubmed_xml(f"<MedlineCitationSet>{record}</MedlineCitationSet>".encode())
+    assert article.journal == "Cancer Res"
+    assert (article.pub_year, article.pub_date) == (2021, "2021-02-30")
+    assert "journal_abbrev" not in article.extra
+
+
+def test_equal_mesh_headings_are_shared_and_the_cache_stays_bounded(monkeypatch):
+    import corpus.pubmed_xml as pubmed_xml
+
+    heading = '<MeshHeadingList><MeshHeading><DescriptorName UI="D006801">Humans</DescriptorName>'
+    body = "".join(
+        f'<MedlineCitation><PMID Version="1">{pmid}</PMID><Article><ArticleTitle>T</ArticleTitle></Article>'
+        f"{heading}</MeshHeading></MeshHeadingList></MedlineCitation>"
+        for pmid in (1, 2)
+    )
+    first, second = parse_pubmed_xml(f"<MedlineCitationSet>{body}</MedlineCitationSet>".encode())
+    assert first.mesh == second.mesh and first.mesh[0] is second.mesh[0]
+    monkeypatch.setattr(pubmed_xml, "_HEADINGS", {})
+    monkeypatch.setattr(pubmed_xml, "_HEADINGS_LIMIT", 1)
+    other = body.replace(">Humans<", ">Mice<", 1)
+    again = parse_pubmed_xml(f"<MedlineCitationSet>{other}</MedlineCitationSet>".encode())
+    assert [m.descriptor for a in again for m in a.mesh] == ["Mice", "Humans"]
+    assert len(pubmed_xml._HEADINGS) == 1
+
+
+def test_cached_pub_date_is_pub_date():
+    from corpus.build import cached_pub_date
+
+    shapes = [("2019", "Apr", "20", None, None), ("1990", None, None, "Spring", None)]
+    shapes.append((None, None, None, None, "1998 Dec-1999 Jan"))
+    for parts in shapes * 2:
+        assert cached_pub_date(*parts) == pub_date(*parts)
