@@ -27,7 +27,7 @@ RELATION_PIPES = ("resistmine_mechanisms", "resistmine_cues", "resistmine_relati
 
 
 def build_pipeline(model: str | None = None, relations: bool = True, gene_model: bool = True,
-                   tokenizer: str = "scispacy") -> Language:
+                   tokenizer: str = "gene") -> Language:
     """A fresh pipeline (use ``extractors.api.load_pipeline`` for the cached one)."""
     import extractors.ner.components  # noqa: F401  (registers the factories)
     import extractors.ner.segment  # noqa: F401
@@ -63,7 +63,14 @@ def _base(model: str | None, tokenizer: str) -> Language:
                 nlp.remove_pipe(name)
         return nlp
     nlp = spacy.blank("en")
-    if tokenizer == "scispacy":
+    if tokenizer == "gene":
+        # The trained gene model's rules (spaCy's English plus splits at gene-name edges): the model then
+        # reads the pipeline's tokens instead of tokenizing every text a second time. Lexicons match
+        # characters; triples, gene and chemical scores are as with scispaCy's tokenizer (README).
+        from extractors.gene_model.tokenizer import use_gene_rules
+
+        use_gene_rules(nlp.tokenizer, nlp.Defaults)
+    elif tokenizer == "scispacy":
         from scispacy.custom_tokenizer import combined_rule_tokenizer
 
         with warnings.catch_warnings():
@@ -71,7 +78,7 @@ def _base(model: str | None, tokenizer: str) -> Language:
             warnings.simplefilter("ignore", FutureWarning)
             nlp.tokenizer = combined_rule_tokenizer(nlp)
     elif tokenizer != "spacy":
-        raise InputError(f"unknown tokenizer {tokenizer!r} (scispacy or spacy)")
+        raise InputError(f"unknown tokenizer {tokenizer!r} (gene, scispacy or spacy)")
     return nlp
 
 

@@ -15,9 +15,11 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import minibatch
+from spacy.vocab import Vocab
 
 from extractors.gene_model.predict import DEFAULT_WINDOW, GeneTagger
 from extractors.gene_model.predict import load_tagger as _load
+from extractors.gene_model.tokenizer import make_nlp, same_tokenization
 from extractors.mentions import GENE, Mention
 from extractors.ner.components import MODEL_SEEN_KEY
 from extractors.ner.segment import doc_text
@@ -31,9 +33,11 @@ def _ensure_extension() -> None:
         Doc.set_extension("mentions", default=None)
 
 
-def load_tagger(model_path: str | Path | None = None, window: int | None = DEFAULT_WINDOW) -> GeneTagger:
+def load_tagger(
+    model_path: str | Path | None = None, window: int | None = DEFAULT_WINDOW, vocab: Vocab | None = None
+) -> GeneTagger:
     """The shipped (or given) weights as a ``GeneTagger``; raises ``InputError`` if they are missing."""
-    return _load(Path(model_path) if model_path else MODEL_DIR, window=window)
+    return _load(Path(model_path) if model_path else MODEL_DIR, window=window, vocab=vocab)
 
 
 def mentions_for(text: str, spans: Iterable[tuple[int, int]]) -> list[Mention]:
@@ -44,10 +48,12 @@ def mentions_for(text: str, spans: Iterable[tuple[int, int]]) -> list[Mention]:
 class GeneModelComponent:
     """Finds gene mentions with the trained model and appends them to ``Doc._.mentions``."""
 
-    def __init__(self, name: str, tagger: GeneTagger, batch_size: int = 64):
+    def __init__(self, name: str, tagger: GeneTagger, batch_size: int = 64, shared_tokens: bool = False):
         self.name = name
         self.tagger = tagger
         self.batch_size = batch_size
+        # The pipeline tokenizes as the model does: read its tokens instead of tokenizing every text again.
+        self.shared_tokens = shared_tokens
         _ensure_extension()
 
     def __call__(self, doc: Doc) -> Doc:
@@ -59,7 +65,10 @@ class GeneModelComponent:
 
     def _annotate(self, docs: list[Doc]) -> list[Doc]:
         texts = [doc_text(doc) for doc in docs]
-        predicted = self.tagger.predict_with_coverage(texts)
+        if self.shared_tokens:
+            predicted = self.tagger.predict_docs_with_coverage(docs)
+        else:
+            predicted = self.tagger.predict_with_coverage(texts)
         for doc, text, (spans, seen) in zip(docs, texts, predicted, strict=True):
             mentions = list(doc._.mentions or [])
             mentions.extend(mentions_for(text, spans))
@@ -77,4 +86,12 @@ def make_gene_model(
     nlp: Language, name: str, model_path: str | None, window: int | None, batch_size: int
 ) -> GeneModelComponent:
     """``model_path`` None = the weights in ``models/gene_ner``; ``window`` None = run on whole texts."""
-    return GeneModelComponent(name, load_tagger(model_path, window), batch_size)
+    # A blank English pipeline that tokenizes by the model's rules shares its vocab with the tagger, which
+    # then reads the pipeline's tokens; any other pipeline (a user's scispaCy model) is tokenized again.
+    shared = nlp.lang == "en" and not nlp.vocab.vectors.shape[0] and same_tokenization(
+        nlp.tokenizer, make_nlp().tokenizer
+    )
+    tagger = load_tagger(model_path, window, vocab=nlp.vocab if shared else None)
+    if shared and not same_tokenization(nlp.tokenizer, tagger.nlp.tokenizer):  # weights with other rules
+        tagger, shared = load_tagger(model_path, window), False
+    return GeneModelComponent(name, tagger, batch_size, shared_tokens=shared)

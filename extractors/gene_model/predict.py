@@ -22,6 +22,7 @@ import spacy
 from spacy.attrs import IDX, LEMMA, LENGTH, ORTH, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.vocab import Vocab
 
 from corpus.errors import InputError
 from extractors.gene_model.features import FLAGS, GeneLexicon, load_hgnc_lexicon
@@ -124,13 +125,14 @@ class GeneTagger:
 
         Works on token arrays: creating a ``Token`` object per token would cost more than the model.
         """
-        tokenizer = self.nlp.tokenizer
-        for index, text in enumerate(texts):
-            doc = tokenizer(text)
-            n = len(doc)
+        tokenizer, columns = self.nlp.tokenizer, [ORTH, IDX, LENGTH, SPACY, self._candidate_attr]
+        return self._windows_of(tokenizer(text).to_array(columns) for text in texts)
+
+    def _windows_of(self, arrays: Iterable[Any]) -> Iterator[tuple[int, Any, list[Window]]]:
+        for index, array in enumerate(arrays):
+            n = len(array)
             if not n:
                 continue
-            array = doc.to_array([ORTH, IDX, LENGTH, SPACY, self._candidate_attr])
             self.tokens_seen += n
             candidates = numpy.flatnonzero(array[:, 4]).tolist()
             windows = windows_around(candidates, n, self.window, index)
@@ -165,7 +167,7 @@ class GeneTagger:
     ) -> list[tuple[list[tuple[int, int]], list[tuple[int, int]]]]:
         """Per text: the gene spans, and the character ranges the model was run on (its windows)."""
         if self._runner is not None:
-            return self._predict_tags(texts)
+            return self._predict_tags(len(texts), self._windows(texts))
         out: list[list[tuple[int, int]]] = [[] for _ in texts]
         seen: list[list[tuple[int, int]]] = [[] for _ in texts]
         parts = list(self._subdocs(texts))
@@ -180,13 +182,27 @@ class GeneTagger:
             spans.sort()
         return list(zip(out, seen, strict=True))
 
-    def _predict_tags(self, texts: Sequence[str]) -> list[tuple[list[Offsets], list[Offsets]]]:
+    def predict_docs_with_coverage(
+        self, docs: Sequence[Doc]
+    ) -> list[tuple[list[tuple[int, int]], list[tuple[int, int]]]]:
+        """``predict_with_coverage`` on Docs already tokenized with the model's rules: no second tokenization.
+
+        For Docs of a pipeline that shares this tagger's vocab (``load_tagger(vocab=...)``) and whose
+        tokenizer passes ``same_tokenization``; other Docs are tokenized again from their text."""
+        if self._runner is None or any(doc.vocab is not self.nlp.vocab for doc in docs):
+            return self.predict_with_coverage([doc.text for doc in docs])
+        columns = [ORTH, IDX, LENGTH, SPACY, self._candidate_attr]
+        return self._predict_tags(len(docs), self._windows_of(doc.to_array(columns) for doc in docs))
+
+    def _predict_tags(
+        self, count: int, found_windows: Iterable[tuple[int, Any, list[Window]]]
+    ) -> list[tuple[list[Offsets], list[Offsets]]]:
         """The tagger head's path: windows as ORTH arrays, tags decoded into spans (see ``tags``)."""
         assert self._runner is not None
-        out: list[list[tuple[int, int]]] = [[] for _ in texts]
-        seen: list[list[tuple[int, int]]] = [[] for _ in texts]
+        out: list[list[tuple[int, int]]] = [[] for _ in range(count)]
+        seen: list[list[tuple[int, int]]] = [[] for _ in range(count)]
         orths, starts, ends, owner = [], [], [], []
-        for index, array, windows in self._windows(texts):
+        for index, array, windows in found_windows:
             token_starts = array[:, 1]
             token_ends = token_starts + array[:, 2]
             for w in windows:
@@ -218,11 +234,16 @@ class GeneTagger:
         return list(zip(out, seen, strict=True))
 
 
-def load_tagger(model_dir: Path, window: int | None = DEFAULT_WINDOW) -> GeneTagger:
-    """Saved weights (a spaCy pipeline directory plus ``cue_words.txt``) as a ``GeneTagger``."""
+def load_tagger(
+    model_dir: Path, window: int | None = DEFAULT_WINDOW, vocab: Vocab | None = None
+) -> GeneTagger:
+    """Saved weights (a spaCy pipeline directory plus ``cue_words.txt``) as a ``GeneTagger``.
+
+    ``vocab``: a blank English pipeline's vocab to share, so the tagger reads that pipeline's Docs directly.
+    """
     if not (model_dir / "config.cfg").is_file():
         raise InputError(f"no gene model at {model_dir} (retrain it with: resistmine train gene-ner)")
-    nlp = spacy.load(model_dir)
+    nlp = spacy.load(model_dir, vocab=vocab if vocab is not None else True)
     cue_file = model_dir / CUE_WORDS_FILE
     cue_words = frozenset(cue_file.read_text(encoding="utf-8").split()) if cue_file.exists() else frozenset()
     return GeneTagger(nlp, load_hgnc_lexicon(cue_words), window=window)

@@ -8,8 +8,11 @@ on the text itself and reports character offsets, so the surrounding pipeline ma
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import spacy
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 # Extra infixes, each a place where a gene mention may begin or end inside a longer token.
@@ -32,10 +35,26 @@ EXTRA_SUFFIXES = (
 def make_nlp() -> Language:
     """A blank English pipeline whose tokenizer splits biomedical compounds at gene boundaries."""
     nlp = spacy.blank("en")
-    infixes = list(nlp.Defaults.infixes) + list(EXTRA_INFIXES)
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-    prefixes = list(nlp.Defaults.prefixes) + list(EXTRA_PREFIXES)
-    nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
-    suffixes = list(nlp.Defaults.suffixes) + list(EXTRA_SUFFIXES)
-    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    use_gene_rules(nlp.tokenizer, nlp.Defaults)
     return nlp
+
+
+def use_gene_rules(tokenizer: Tokenizer, defaults: type) -> None:
+    """Give an English ``tokenizer`` the model's splits (its ``defaults`` are the language's ``Defaults``)."""
+    tokenizer.infix_finditer = compile_infix_regex(list(defaults.infixes) + list(EXTRA_INFIXES)).finditer
+    tokenizer.prefix_search = compile_prefix_regex(list(defaults.prefixes) + list(EXTRA_PREFIXES)).search
+    tokenizer.suffix_search = compile_suffix_regex(list(defaults.suffixes) + list(EXTRA_SUFFIXES)).search
+
+
+def _pattern(function: Callable | None) -> str | None:
+    owner = getattr(function, "__self__", None)
+    return getattr(owner, "pattern", None) if function is not None else None
+
+
+def same_tokenization(a: Tokenizer, b: Tokenizer) -> bool:
+    """Do two tokenizers split every text alike (same affix rules, token and URL matches, special cases)?"""
+    names = ("prefix_search", "suffix_search", "infix_finditer", "token_match", "url_match")
+    try:
+        return all(_pattern(getattr(a, n)) == _pattern(getattr(b, n)) for n in names) and a.rules == b.rules
+    except AttributeError:  # not a spaCy rule-based tokenizer
+        return False

@@ -188,3 +188,27 @@ def test_component_records_where_the_model_read_the_text():
     nlp.add_pipe("resistmine_gene_model")
     doc = nlp(SEED_2)
     assert doc.user_data[MODEL_SEEN_KEY] == seen
+
+
+def test_same_tokenization_tells_the_model_rules_from_others():
+    from extractors.gene_model.tokenizer import same_tokenization
+
+    assert same_tokenization(make_nlp().tokenizer, make_nlp().tokenizer)
+    assert not same_tokenization(make_nlp().tokenizer, spacy.blank("en").tokenizer)
+    assert not same_tokenization(make_nlp().tokenizer, object())
+
+
+@pytest.mark.parametrize("tokenizer, shared", [("gene", True), ("scispacy", False)])
+def test_pipeline_reads_its_own_tokens_only_when_they_are_the_models(tokenizer, shared):
+    """Sharing tokens is a speed-up only: the spans are those the model finds tokenizing the text itself."""
+    from extractors.pipeline import build_pipeline
+
+    nlp = build_pipeline(relations=False, tokenizer=tokenizer)
+    component = nlp.get_pipe("resistmine_gene_model")
+    assert component.shared_tokens is shared
+    assert (component.tagger.nlp.vocab is nlp.vocab) is shared
+    texts = [SEED_2, "IL-17-producing CD4(+) T cells and PI3K/Akt/mTOR in anti-PD-1 resistant tumours.", ""]
+    docs = [nlp.make_doc(text) for text in texts]
+    expected = load_tagger().predict_with_coverage(texts)
+    assert component.tagger.predict_docs_with_coverage(docs) == expected
+    assert expected[0][0] and expected[1][0]
