@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, metavar="N", help="use at most N abstracts")
     parser.add_argument("--processes", type=int, metavar="N",
                         help="processes for the all-cores run (default: every core)")
-    parser.add_argument("--batch-size", type=int, default=64, help="nlp.pipe batch size (default 64)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="nlp.pipe batch size (default: batch_size of the config, as the bulk flow uses)")
     parser.add_argument("--repeat", type=int, default=3, help="time the fast stages N times, keep the best")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
@@ -26,13 +27,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise InputError(f"--limit must be at least 1, not {args.limit}")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise InputError(f"--batch-size must be at least 1, not {args.batch_size}")
 
     def progress(message: str) -> None:
         if not args.json:
             print(f"… {message}", file=sys.stderr, flush=True)
 
     report = run_bench(args.corpus, limit=args.limit, model=settings.model, n_process=args.processes,
-                       batch_size=args.batch_size, repeat=args.repeat, progress=progress)
+                       batch_size=args.batch_size or settings.batch_size, repeat=args.repeat,
+                       progress=progress)
     if args.json:
         print(json.dumps(report.as_dict()))
     else:
