@@ -8,7 +8,7 @@ from spacy.tokens import Doc
 from extractors.batching import BatchedPipe
 from extractors.ner.segment import doc_text
 from extractors.relations.context import ContextMarker
-from extractors.relations.extract import RELATIONS_VERSION, extract_triples
+from extractors.relations.extract import RELATIONS_VERSION, extract_triples, triple_genes
 from extractors.relations.recognisers import ensure_doc_extensions
 from extractors.relations.syntax import Syntax, load_parser
 
@@ -50,6 +50,9 @@ class RelationExtractor(BatchedPipe):
 
     def __call__(self, doc: Doc) -> Doc:
         mentions = list(doc._.mentions or ())
+        if not triple_genes(mentions):  # no gene a triple could name: skip sentences, negation and parsing
+            doc._.triples = []
+            return doc
         text = doc_text(doc)
         if doc.has_annotation("SENT_START"):
             sentences = [(s.start_char, s.end_char) for s in doc.sents]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from extractors.mentions import CANCER, CHEMICAL, GENE, MECHANISM, RESISTANCE_CUE, THERAPY, Mention
@@ -155,6 +155,12 @@ def _no_context(start: int, end: int) -> tuple[bool, bool]:
     return False, False
 
 
+def triple_genes(mentions: Iterable[Mention]) -> list[Mention]:
+    """The gene mentions a triple can name: an HGNC gene; families and mentions no lexicon could normalise
+    (no ids) take no part."""
+    return [m for m in mentions if m.label == GENE and m.norm and m.ids and m.category != "family"]
+
+
 def extract_triples(
     text: str,
     sentences: Sequence[tuple[int, int]],
@@ -169,10 +175,11 @@ def extract_triples(
     """All triples stated in ``text``. ``sentences`` are (start, end) character spans in order;
     ``context(start, end)`` says whether a span is negated and whether it is hedged; ``syntax``, when
     given, answers the subject/object questions from a dependency parse instead of word order."""
+    genes = triple_genes(mentions)
+    if not genes:  # most abstracts: nothing to relate
+        return []
     sents = [Sentence(i, s, e) for i, (s, e) in enumerate(sentences)] or [Sentence(0, 0, len(text))]
     all_genes = [m for m in mentions if m.label == GENE]
-    # a triple names an HGNC gene: families and mentions no lexicon could normalise (no ids) take no part
-    genes = [m for m in all_genes if m.norm and m.ids and m.category != "family"]
     therapies = [m for m in mentions if m.label == THERAPY and m.norm]
     # Drugs come as CHEMICAL mentions without a therapy class; they stand in for therapies, after them.
     drugs = [

@@ -390,3 +390,12 @@ def test_parser_option_none_keeps_surface_patterns():
     assert statements(pipeline, "Loss of PTEN confers resistance to anti-PD-1.") == {
         ("PTEN", "loss", "resistance", "anti-PD-1")
     }
+
+
+def test_only_a_named_gene_opens_a_triple(nlp):
+    """Families and unnormalised genes never name a triple: the component returns at once, with a list."""
+    doc = nlp("Loss of PI3K caused resistance to anti-PD-1 therapy.")
+    assert doc._.triples == [] and any(m.label == GENE and m.norm == "PI3K" for m in doc._.mentions)
+    assert statements(nlp, "Loss of PTEN caused resistance to anti-PD-1 therapy.") == {
+        ("PTEN", "loss", "resistance", "anti-PD-1")
+    }
