@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -40,7 +40,8 @@ class GeneLexicon:
     """Symbols (exact case and lowercase) and approved-name words of HGNC, for flags and candidates.
 
     ``single_names`` are approved names of one word (``glucagon``); ``cue_words`` are lowercase words
-    often inside training gene spans (learned at training time and shipped with the weights).
+    often inside training gene spans; ``non_candidates`` are gene-like tokens never inside one
+    (``mRNA``, ``NSCLC``, ``CI``). Both are learned at training time and shipped with the weights.
     """
 
     symbols: frozenset[str]
@@ -48,6 +49,7 @@ class GeneLexicon:
     name_words: frozenset[str]
     single_names: frozenset[str] = frozenset()
     cue_words: frozenset[str] = frozenset()
+    non_candidates: frozenset[str] = frozenset()
     _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
@@ -80,7 +82,7 @@ class GeneLexicon:
         hit = self._cache.get(text)
         if hit is None:
             lower = text.lower()
-            hit = len(text) >= 2 and bool(
+            hit = len(text) >= 2 and text not in self.non_candidates and bool(
                 text in self.symbols
                 or _SHAPE.match(text)
                 or _GREEK.search(text)
@@ -99,7 +101,9 @@ def hgnc_path() -> Path:
 
 
 @lru_cache(maxsize=2)
-def load_hgnc_lexicon(cue_words: frozenset[str] = frozenset()) -> GeneLexicon:
+def load_hgnc_lexicon(
+    cue_words: frozenset[str] = frozenset(), non_candidates: frozenset[str] = frozenset()
+) -> GeneLexicon:
     """The lexicon built from HGNC symbols, aliases, previous symbols and approved names."""
     symbols: list[str] = []
     names: list[str] = []
@@ -109,7 +113,8 @@ def load_hgnc_lexicon(cue_words: frozenset[str] = frozenset()) -> GeneLexicon:
             for column in ("Alias symbols", "Previous symbols"):
                 symbols.extend(s.strip() for s in (row[column] or "").split(",") if s.strip())
             names.append(row["Approved name"])
-    return GeneLexicon.from_entries(symbols, names, cue_words)
+    lexicon = GeneLexicon.from_entries(symbols, names, cue_words)
+    return replace(lexicon, non_candidates=non_candidates - lexicon.symbols) if non_candidates else lexicon
 
 
 def set_flags(doc: Doc, lexicon: GeneLexicon) -> Doc:

@@ -30,6 +30,7 @@ from extractors.gene_model.head import TaggerRunner, supports
 from extractors.gene_model.tags import decode_codes, viterbi_codes
 
 CUE_WORDS_FILE = "cue_words.txt"
+NON_CANDIDATES_FILE = "non_candidates.txt"
 DEFAULT_WINDOW = 4
 # Tagger head: "viterbi" = the best valid tag sequence; "greedy" = each token's best tag, repaired.
 DECODERS = ("viterbi", "greedy")
@@ -237,13 +238,16 @@ class GeneTagger:
 def load_tagger(
     model_dir: Path, window: int | None = DEFAULT_WINDOW, vocab: Vocab | None = None
 ) -> GeneTagger:
-    """Saved weights (a spaCy pipeline directory plus ``cue_words.txt``) as a ``GeneTagger``.
+    """Saved weights (a spaCy pipeline directory, ``cue_words.txt``, ``non_candidates.txt``) as a tagger.
 
     ``vocab``: a blank English pipeline's vocab to share, so the tagger reads that pipeline's Docs directly.
     """
     if not (model_dir / "config.cfg").is_file():
         raise InputError(f"no gene model at {model_dir} (retrain it with: resistmine train gene-ner)")
     nlp = spacy.load(model_dir, vocab=vocab if vocab is not None else True)
-    cue_file = model_dir / CUE_WORDS_FILE
-    cue_words = frozenset(cue_file.read_text(encoding="utf-8").split()) if cue_file.exists() else frozenset()
-    return GeneTagger(nlp, load_hgnc_lexicon(cue_words), window=window)
+    cue_words, non_candidates = (_words(model_dir / name) for name in (CUE_WORDS_FILE, NON_CANDIDATES_FILE))
+    return GeneTagger(nlp, load_hgnc_lexicon(cue_words, non_candidates), window=window)
+
+
+def _words(path: Path) -> frozenset[str]:
+    return frozenset(path.read_text(encoding="utf-8").split()) if path.exists() else frozenset()

@@ -212,3 +212,18 @@ def test_pipeline_reads_its_own_tokens_only_when_they_are_the_models(tokenizer, 
     expected = load_tagger().predict_with_coverage(texts)
     assert component.tagger.predict_docs_with_coverage(docs) == expected
     assert expected[0][0] and expected[1][0]
+
+
+def test_non_candidates_are_gene_like_tokens_never_inside_a_gene():
+    from extractors.gene_model.data import GoldText
+    from extractors.gene_model.train import learn_non_candidates
+
+    lexicon = GeneLexicon.from_entries(["PTEN", "CI"])
+    text = "PTEN loss in NSCLC (95% CI) raised mRNA levels."
+    golds = [GoldText(str(i), text, ((0, 4),)) for i in range(5)]
+    learned = learn_non_candidates(make_nlp(), golds + golds, lexicon, min_count=5)
+    assert learned == {"NSCLC", "mRNA"}  # PTEN is a gene; CI is an HGNC symbol; duplicates count once
+    assert learn_non_candidates(make_nlp(), golds[:4], lexicon, min_count=5) == set()
+    gated = load_tagger().lexicon
+    assert gated.non_candidates and not gated.non_candidates & gated.symbols
+    assert not gated.is_candidate(sorted(gated.non_candidates)[0]) and gated.is_candidate("PTEN")
