@@ -488,13 +488,16 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
         for label, procs in (("end_to_end_1_process", 1), ("end_to_end_all_cores", cores)):
             say(f"end to end with {procs} process(es)")
             try:
-                cpu_start = cpu_seconds()
-                items, seconds, stored, store_seconds, store_cpu = end_to_end(
-                    files, nlp, procs, batch_size, len(texts), Path(tmp) / label
-                )
+                runs = []
+                for attempt in range(max(1, repeat)):  # each into a new store, as a first run would be
+                    cpu_start = cpu_seconds()
+                    store_dir = Path(tmp) / f"{label}-{attempt}"
+                    run = end_to_end(files, nlp, procs, batch_size, len(texts), store_dir)
+                    runs.append((run, cpu_seconds() - cpu_start))
+                (items, seconds, stored, store_seconds, store_cpu), cpu = min(runs, key=lambda r: r[0][1])
                 stages.append(StageResult(label, items, seconds, processes=procs,
-                                          note="parse + NER + relations + store",
-                                          cpu_seconds=cpu_seconds() - cpu_start))
+                                          note=f"parse + NER + relations + store; best of {len(runs)}",
+                                          cpu_seconds=cpu))
                 if procs == 1:
                     stages.append(StageResult("store_write", stored, store_seconds, unit="citations",
                                               note="articles and results, SQLite, one writer",
