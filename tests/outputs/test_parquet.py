@@ -4,60 +4,27 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 import pytest
-from table_records import Result
+from table_records import Result, make_article, make_triple
 
 from corpus.article import Article
 from extractors.mentions import GENE, THERAPY, Mention
-from extractors.triples import Triple
 from outputs.parquet import NULL_PARTITION, PARQUET_DIR, ParquetTables, read_table, write_parquet
 from outputs.tables import entity_rows, triple_rows
 
-TITLE = "PTEN loss promotes resistance to anti-PD-1 therapy."
-ABSTRACT = "Loss of PTEN in melanoma cells increased resistance to pembrolizumab."
-
-
-def _triple(pmid: str) -> Triple:
-    return Triple(
-        pmid=pmid,
-        sentence_id=0,
-        gene="PTEN",
-        gene_id="HGNC:9588",
-        gene_text="PTEN",
-        mechanism="loss",
-        mechanism_text="loss",
-        effect="resistance",
-        therapy="anti-PD-1",
-        therapy_class="anti-PD-1",
-        therapy_text="anti-PD-1",
-        therapy_scope="sentence",
-        cancer_type="melanoma",
-        negated=False,
-        hedged=False,
-        evidence=TITLE,
-        sentence_start=0,
-        sentence_end=len(TITLE),
-        gene_start=0,
-        gene_end=4,
-        mechanism_start=5,
-        mechanism_end=9,
-        therapy_start=32,
-        therapy_end=41,
-        confidence=0.9,
-        extractor_version="test",
-    )
-
 
 def _pairs() -> list[tuple[Article, Result | None]]:
+    """Five articles over two years and none; four with results, two of those with a triple."""
     pairs: list[tuple[Article, Result | None]] = []
     for number, year in enumerate((2016, 2016, 2019, None, 2019)):
-        pmid = str(1000 + number)
-        article = Article(pmid=pmid, title=TITLE, abstract=ABSTRACT, pub_year=year, journal="J")
+        article = make_article(str(1000 + number), year=year)
+        t = make_triple(article)
         mentions = (
-            Mention(0, 4, "PTEN", GENE, "PTEN", ("HGNC:9588",)),
-            Mention(32, 41, "anti-PD-1", THERAPY, "anti-PD-1", category="anti-PD-1", score=0.75),
+            Mention(t.gene_start, t.gene_end, t.gene_text, GENE, t.gene, (t.gene_id,)),
+            Mention(t.therapy_start, t.therapy_end, t.therapy_text, THERAPY, t.therapy,
+                    category=t.therapy_class, score=0.75),
         )
-        triples = (_triple(pmid),) if number % 2 == 0 else ()
-        result = None if number == 4 else Result(pmid, 1, mentions, triples)
+        triples = (t,) if number % 2 == 0 else ()
+        result = None if number == 4 else Result(article.pmid, 1, mentions, triples)
         pairs.append((article, result))
     return pairs
 
