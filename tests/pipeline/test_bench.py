@@ -111,6 +111,8 @@ def test_bench_json_prints_one_object_with_every_stage(shared_dir, nlp, capsys):
     ):
         assert stages[name]["per_second"] > 0, (name, stages[name])
     assert stages["end_to_end_1_process"]["items"] == 40
+    assert stages["end_to_end_first_sight"]["items"] == 20  # the first half, after mining the second
+    assert report["ratios_per_cpu_second"]["end_to_end_first_sight_per_core"] > 0
     assert stages["store_write"]["items"] >= 40  # every citation up to the 40th abstract is stored
     for name in ("xml_parse", "blank_tokenizer", "ner", "end_to_end_1_process", "end_to_end_all_cores"):
         assert stages[name]["per_cpu_second"] > 0, (name, stages[name])
