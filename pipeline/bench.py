@@ -416,11 +416,13 @@ def bench_first_sight(files: Sequence[Path], nlp: Any, articles: Sequence[Articl
         return StageResult("end_to_end_first_sight", 0, 0.0, error="fewer than 2 abstracts")
     for _ in extract_articles(articles[half:], nlp, batch_size=batch_size):
         pass
-    cpu_start = cpu_seconds()
+    words, cpu_start = len(nlp.vocab), cpu_seconds()
     items, seconds, *_ = end_to_end(files, nlp, 1, batch_size, half, store_dir)
-    return StageResult("end_to_end_first_sight", items, seconds,
-                       note="parse + NER + relations + store on abstracts not seen before; one run",
-                       cpu_seconds=cpu_seconds() - cpu_start)
+    cpu = cpu_seconds() - cpu_start
+    new_words = (len(nlp.vocab) - words) / max(1, items)
+    return StageResult("end_to_end_first_sight", items, seconds, cpu_seconds=cpu,
+                       note="parse + NER + relations + store on abstracts not seen before; one run; "
+                       f"{new_words:.1f} new words per abstract")
 
 
 _CHILD_ARGS: tuple = ()
