@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,7 @@ class BenchReport:
     peak_rss_children_mb: float
     pipeline_rss_mb: float
     environment: dict[str, str] = field(default_factory=dict)
+    copies: int = 1  # the corpus was mined this many times over (``replicate_corpus``)
 
     def stage(self, name: str) -> StageResult | None:
         return next((s for s in self.stages if s.name == name), None)
@@ -195,6 +196,7 @@ class BenchReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "corpus": list(self.corpus),
+            "copies": self.copies,
             "citations": self.citations,
             "abstracts": self.abstracts,
             "characters": self.characters,
@@ -253,6 +255,36 @@ def bench_xml_parse(files: Sequence[Path], repeat: int = 3) -> tuple[StageResult
 
 
 _DTD_RE = re.compile(rb"([a-z_]+?)_?(\d{6})\.dtd")
+_RECORDS = re.compile(r"<(?:PubmedArticle|MedlineCitation|PubmedBookArticle|DeleteCitation)[\s>]")
+_RECORD_END = re.compile(r"</(?:PubmedArticle|MedlineCitation|PubmedBookArticle|DeleteCitation)>")
+_PMID_ELEMENT = re.compile(r"(<PMID\b[^>]*>)\s*(\d+)\s*(</PMID>)")
+PMID_OFFSET = 100_000_000  # copy k adds k times this to every PMID
+
+
+def _renumbered(records: str, shift: int) -> str:
+    return _PMID_ELEMENT.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + shift}{m.group(3)}", records)
+
+
+def replicate_corpus(files: Sequence[Path], copies: int, out_dir: Path) -> list[Path]:
+    """Each file's records ``copies`` times over, in one new ``.xml.gz`` per file, every PMID of copy k
+    raised by k × ``PMID_OFFSET``: a larger input whose multi-process run is not dominated by starting
+    the worker pool. The texts repeat, so its caches run as warm as on repeated texts."""
+    out = []
+    for number, path in enumerate(files):
+        text = _entrez_input(path).decode("utf-8")
+        starts, ends = list(_RECORDS.finditer(text)), list(_RECORD_END.finditer(text))
+        if not starts or not ends:
+            out.append(path)
+            continue
+        first, last = starts[0].start(), ends[-1].end()
+        head, body, tail = text[:first], text[first:last], text[last:]
+        parts = [_renumbered(body, copy * PMID_OFFSET) for copy in range(copies)]
+        stem = path.name.removesuffix(".gz").removesuffix(".xml")
+        target = out_dir / f"copies{copies}-{number}-{stem}.xml.gz"
+        with gzip.open(target, "wt", encoding="utf-8") as handle:
+            handle.write(head + "\n".join(parts) + tail)
+        out.append(target)
+    return out
 
 
 def _entrez_input(path: Path) -> bytes:
@@ -486,8 +518,8 @@ def _with_abstract(articles: Iterable[Article]) -> Iterator[Article]:
 
 def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, model: str | None = None,
               n_process: int | None = None, batch_size: int = 64, repeat: int = 3,
-              progress: Callable[[str], None] | None = None) -> BenchReport:
-    """Run every stage on the same texts and return the measurements."""
+              progress: Callable[[str], None] | None = None, copies: int = 1) -> BenchReport:
+    """Run every stage on the same texts and return the measurements (``copies``: ``replicate_corpus``)."""
     from corpus.errors import InputError
 
     files = [Path(f) for f in (files or [DEFAULT_CORPUS])]
@@ -495,6 +527,12 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
         if not path.is_file():
             raise InputError(f"bench corpus {path} does not exist")
     say = progress or (lambda _message: None)
+    if copies > 1:
+        with tempfile.TemporaryDirectory(prefix="resistmine-bench-copies-") as tmp:
+            say(f"writing the corpus {copies} times over")
+            copied = replicate_corpus(files, copies, Path(tmp))
+            report = run_bench(copied, limit, model, n_process, batch_size, repeat, progress)
+        return replace(report, corpus=tuple(str(f) for f in files), copies=copies)
     cores = n_process or os.cpu_count() or 1
     load_before = os.getloadavg()[0]  # other work on the machine skews every figure: report it
 
@@ -588,8 +626,9 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
 
 def format_report(report: BenchReport) -> str:
     """A human-readable table of the stages, ratios, targets and projection."""
+    copies = f" × {report.copies} (PMIDs renumbered)" if report.copies > 1 else ""
     lines = [
-        f"corpus: {', '.join(Path(c).name for c in report.corpus)} — {report.citations} citations, "
+        f"corpus: {', '.join(Path(c).name for c in report.corpus)}{copies} — {report.citations} citations, "
         f"{report.abstracts} abstracts, {report.characters:,} characters; {report.cores} core(s)",
         "",
         f"{'stage':<24}{'items':>8}{'seconds':>10}{'per second':>12}{'per CPU s':>11}  note",

@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=None,
                         help="nlp.pipe batch size (default: batch_size of the config, as the bulk flow uses)")
     parser.add_argument("--repeat", type=int, default=3, help="time the fast stages N times, keep the best")
+    parser.add_argument("--copies", type=int, default=1, metavar="N",
+                        help="mine the corpus N times over, PMIDs renumbered: a larger input, so the "
+                        "all-cores run is not dominated by starting its workers (default 1)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
@@ -29,6 +32,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError(f"--limit must be at least 1, not {args.limit}")
     if args.batch_size is not None and args.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, not {args.batch_size}")
+    if args.copies < 1:
+        raise InputError(f"--copies must be at least 1, not {args.copies}")
 
     def progress(message: str) -> None:
         if not args.json:
@@ -36,7 +41,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     report = run_bench(args.corpus, limit=args.limit, model=settings.model, n_process=args.processes,
                        batch_size=args.batch_size or settings.batch_size, repeat=args.repeat,
-                       progress=progress)
+                       progress=progress, copies=args.copies)
     if args.json:
         print(json.dumps(report.as_dict()))
     else:

@@ -122,3 +122,24 @@ def test_bench_json_prints_one_object_with_every_stage(shared_dir, nlp, capsys):
     assert report["peak_rss_mb"] >= report["pipeline_rss_mb"] > 0
     assert set(report["ratios"]) >= {"xml_vs_entrez", "end_to_end_1_vs_tokenizer", "end_to_end_per_core"}
     assert report["projection_hours_26M"]["this_machine"] > 0
+
+
+def test_copies_repeat_every_record_with_pmids_renumbered(shared_dir, tmp_path):
+    from corpus.article import Article
+    from corpus.pubmed_xml import iter_pubmed_xml
+    from pipeline.bench import PMID_OFFSET, replicate_corpus
+
+    (copied,) = replicate_corpus([shared_dir / BASELINE], 3, tmp_path)
+    original = [r for r in iter_pubmed_xml(shared_dir / BASELINE) if isinstance(r, Article)]
+    records = [r for r in iter_pubmed_xml(copied) if isinstance(r, Article)]
+    assert len(records) == 3 * len(original) == 3 * 604
+    assert [r.pmid for r in records[: len(original)]] == [r.pmid for r in original]
+    last = records[-len(original) :]
+    assert [int(r.pmid) for r in last] == [int(r.pmid) + 2 * PMID_OFFSET for r in original]
+    assert [r.abstract for r in last] == [r.abstract for r in original]
+    assert len({r.pmid for r in records}) == len(records)
+
+
+def test_copies_must_be_positive(capsys):
+    assert main(["bench", "--copies", "0"]) == 2
+    assert "--copies must be at least 1" in capsys.readouterr().err
