@@ -463,8 +463,7 @@ _CHILD_ARGS: tuple = ()
 def _first_sight_job() -> StageResult:
     files, nlp, articles, batch_size = _CHILD_ARGS
     with tempfile.TemporaryDirectory(prefix="resistmine-bench-") as tmp:
-        stage = bench_first_sight(files, nlp, articles, batch_size, Path(tmp))
-    return stage
+        return bench_first_sight(files, nlp, articles, batch_size, Path(tmp))
 
 
 def _first_sight_in_child(files: Sequence[Path], nlp: Any, articles: Sequence[Article],
@@ -583,15 +582,15 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
         for label, procs in (("end_to_end_1_process", 1), ("end_to_end_all_cores", cores)):
             say(f"end to end with {procs} process(es)")
             try:
-                runs = []
+                attempts = []
                 for attempt in range(max(1, repeat)):  # each into a new store, as a first run would be
                     cpu_start = cpu_seconds()
                     store_dir = Path(tmp) / f"{label}-{attempt}"
                     run = end_to_end(files, nlp, procs, batch_size, len(texts), store_dir)
-                    runs.append((run, cpu_seconds() - cpu_start))
-                (items, seconds, stored, store_seconds, store_cpu), cpu = min(runs, key=lambda r: r[0][1])
+                    attempts.append((run, cpu_seconds() - cpu_start))
+                (items, seconds, stored, store_seconds, store_cpu), cpu = min(attempts, key=lambda a: a[0][1])
                 stages.append(StageResult(label, items, seconds, processes=procs,
-                                          note=f"parse + NER + relations + store; best of {len(runs)}",
+                                          note=f"parse + NER + relations + store; best of {len(attempts)}",
                                           cpu_seconds=cpu))
                 if procs == 1:
                     stages.append(StageResult("store_write", stored, store_seconds, unit="citations",
