@@ -79,6 +79,14 @@ class StageResult:
         return out
 
 
+def _div(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else round(a / b, 3)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
 @dataclass(frozen=True)
 class BenchReport:
     corpus: tuple[str, ...]
@@ -97,49 +105,40 @@ class BenchReport:
     def stage(self, name: str) -> StageResult | None:
         return next((s for s in self.stages if s.name == name), None)
 
+    def _rate(self, name: str, cpu: bool = False) -> float | None:
+        found = self.stage(name)
+        if found is None:
+            return None
+        return found.cpu_rate if cpu else found.rate
+
     def ratios(self) -> dict[str, float | None]:
         """The figures the targets are stated in; ``None`` when a stage failed."""
-
-        def rate(name: str) -> float | None:
-            found = self.stage(name)
-            return found.rate if found else None
-
-        def div(a: float | None, b: float | None) -> float | None:
-            return None if a is None or not b else round(a / b, 3)
-
+        rate = self._rate
         e2e_all = self.stage("end_to_end_all_cores")
         per_core = None
         if e2e_all and e2e_all.rate is not None:
             per_core = round(e2e_all.rate / max(1, e2e_all.processes), 1)
         return {
-            "xml_vs_entrez": div(rate("xml_parse"), rate("entrez_read")),
-            "end_to_end_1_vs_tokenizer": div(rate("end_to_end_1_process"), rate("blank_tokenizer")),
-            "ner_vs_tokenizer": div(rate("ner"), rate("blank_tokenizer")),
+            "xml_vs_entrez": _div(rate("xml_parse"), rate("entrez_read")),
+            "end_to_end_1_vs_tokenizer": _div(rate("end_to_end_1_process"), rate("blank_tokenizer")),
+            "ner_vs_tokenizer": _div(rate("ner"), rate("blank_tokenizer")),
             "end_to_end_per_core": per_core,
-            "end_to_end_1_process": None if rate("end_to_end_1_process") is None
-            else round(rate("end_to_end_1_process"), 1),
-            "all_cores_speedup": div(rate("end_to_end_all_cores"), rate("end_to_end_1_process")),
+            "end_to_end_1_process": _round(rate("end_to_end_1_process")),
+            "all_cores_speedup": _div(rate("end_to_end_all_cores"), rate("end_to_end_1_process")),
         }
 
     def cpu_ratios(self) -> dict[str, float | None]:
         """The same figures per CPU second: what dedicated cores give when the machine is shared."""
 
         def rate(name: str) -> float | None:
-            found = self.stage(name)
-            return found.cpu_rate if found else None
+            return self._rate(name, cpu=True)
 
-        def div(a: float | None, b: float | None) -> float | None:
-            return None if a is None or not b else round(a / b, 3)
-
-        e2e_1 = rate("end_to_end_1_process")
-        first_sight = rate("end_to_end_first_sight")
         return {
-            "xml_vs_entrez": div(rate("xml_parse"), rate("entrez_read")),
-            "end_to_end_1_vs_tokenizer": div(e2e_1, rate("blank_tokenizer")),
-            "end_to_end_per_core": None if e2e_1 is None else round(e2e_1, 1),
-            "end_to_end_first_sight_per_core": None if first_sight is None else round(first_sight, 1),
-            "end_to_end_all_cores_per_core": None if rate("end_to_end_all_cores") is None
-            else round(rate("end_to_end_all_cores"), 1),
+            "xml_vs_entrez": _div(rate("xml_parse"), rate("entrez_read")),
+            "end_to_end_1_vs_tokenizer": _div(rate("end_to_end_1_process"), rate("blank_tokenizer")),
+            "end_to_end_per_core": _round(rate("end_to_end_1_process")),
+            "end_to_end_first_sight_per_core": _round(rate("end_to_end_first_sight")),
+            "end_to_end_all_cores_per_core": _round(rate("end_to_end_all_cores")),
         }
 
     def cpu_projection_hours(self, abstracts: int = 26_000_000, workers: int = 1) -> float | None:
