@@ -447,13 +447,15 @@ def bench_first_sight(files: Sequence[Path], nlp: Any, articles: Sequence[Articl
         return StageResult("end_to_end_first_sight", 0, 0.0, error="fewer than 2 abstracts")
     for _ in extract_articles(articles[half:], nlp, batch_size=batch_size):
         pass
-    words, cpu_start = len(nlp.vocab), cpu_seconds()
+    words, rss, cpu_start = len(nlp.vocab), _rss_now_mb(), cpu_seconds()
     items, seconds, *_ = end_to_end(files, nlp, 1, batch_size, half, store_dir)
     cpu = cpu_seconds() - cpu_start
-    new_words = (len(nlp.vocab) - words) / max(1, items)
+    added = len(nlp.vocab) - words
+    # What a long run's memory grows by: spaCy keeps every new word (extractors.api.fresh_pipeline).
+    growth = "" if not added else f", {(_rss_now_mb() - rss) * 1024 / added:.1f} KB more resident memory each"
     return StageResult("end_to_end_first_sight", items, seconds, cpu_seconds=cpu,
                        note="parse + NER + relations + store on abstracts not seen before; one run; "
-                       f"{new_words:.1f} new words per abstract")
+                       f"{added / max(1, items):.1f} new words per abstract{growth}")
 
 
 _CHILD_ARGS: tuple = ()

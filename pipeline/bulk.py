@@ -188,11 +188,12 @@ def _chunks(records: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def mining_pipeline(model: str | None = None) -> Any:
-    """The cached pipeline; ``load_pipeline`` freezes the heap after loading it (see there)."""
-    from extractors.api import load_pipeline
+def mining_pipeline(model: str | None = None, max_new_words: int | None = None) -> Any:
+    """The cached pipeline, rebuilt between files once its vocab has outgrown ``max_new_words``
+    (``extractors.api.fresh_pipeline``): what keeps a worker's memory flat over the whole baseline."""
+    from extractors.api import MAX_NEW_WORDS, fresh_pipeline
 
-    return load_pipeline(model)
+    return fresh_pipeline(model, MAX_NEW_WORDS if max_new_words is None else max_new_words)
 
 
 def iter_file_chunks(path: Path | str, nlp: Any = None, n_process: int = 1, batch_size: int = 256,
@@ -269,10 +270,10 @@ def mine_file_into_store(path: Path, store: Any, nlp: Any = None, n_process: int
 
 
 def mine_file(path: str, model: str | None = None, batch_size: int = 256,
-              chunk_size: int = DEFAULT_CHUNK_SIZE) -> FileOutcome:
+              chunk_size: int = DEFAULT_CHUNK_SIZE, max_new_words: int | None = None) -> FileOutcome:
     """Mine one file into memory (on a Dask worker): the caller saves the chunks and marks the file done."""
     start = time.perf_counter()
-    nlp = mining_pipeline(model)  # cached per worker process
+    nlp = mining_pipeline(model, max_new_words)  # cached per worker process
     chunks = tuple(iter_file_chunks(path, nlp, 1, batch_size, chunk_size))
     return FileOutcome(
         file_key(Path(path)),
@@ -370,7 +371,7 @@ def _build_flow(runner: Any, progress: Callable[[str], None] | None) -> Any:
 
     @flow(name="bulk-mine", task_runner=runner, persist_result=False)
     def bulk_mine(files: list[str], store_dir: str, model: str | None, n_process: int, batch_size: int,
-                  chunk_size: int, distributed: bool) -> list[FileOutcome]:
+                  chunk_size: int, distributed: bool, max_new_words: int | None = None) -> list[FileOutcome]:
         from corpus.store import CorpusStore
 
         store = CorpusStore(store_dir)
@@ -384,7 +385,8 @@ def _build_flow(runner: Any, progress: Callable[[str], None] | None) -> Any:
             else:
                 todo.append(path)
         if distributed:
-            futures = [mine_file_task.submit(str(p), model, batch_size, chunk_size) for p in todo]
+            futures = [mine_file_task.submit(str(p), model, batch_size, chunk_size, max_new_words)
+                       for p in todo]
             # Saved strictly in file order while the workers keep mining: update files must apply in
             # sequence (a later file's newer version or <DeleteCitation> wins), and the finished files
             # stay a prefix of the list, so a restart resumes at the first unfinished one.
@@ -392,9 +394,9 @@ def _build_flow(runner: Any, progress: Callable[[str], None] | None) -> Any:
                 outcome = save_outcome(store, future.result())
                 outcomes[outcome.file] = outcome
                 say(f"done {outcome.file}: {outcome.abstracts} abstracts, {outcome.triples} triples")
-        elif todo:
-            nlp = mining_pipeline(model)
+        else:
             for path in todo:
+                nlp = mining_pipeline(model, max_new_words)
                 outcome = local_file_task(path, store, nlp, n_process, batch_size, chunk_size, progress)
                 outcomes[outcome.file] = outcome
                 say(f"done {outcome.file}: {outcome.abstracts} abstracts, {outcome.triples} triples")
@@ -427,7 +429,8 @@ def run_bulk(files: Sequence[Path | str], settings: Settings, dask_address: str 
         stack.enter_context(prefect_api_for_workers(distributed, progress if remote else None))
         flow = _build_flow(_task_runner(dask_address, workers), progress)
         outcomes = flow([str(p.resolve()) for p in paths], str(settings.store), settings.model,
-                        settings.n_process, settings.batch_size, chunk_size, distributed)
+                        settings.n_process, settings.batch_size, chunk_size, distributed,
+                        settings.max_new_words)
         tables: tuple[str, ...] = ()
         if write_tables:
             tables = write_bulk_tables(store, settings)

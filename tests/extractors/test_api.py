@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import random
+import weakref
 
 import pytest
 import spacy
@@ -12,7 +14,15 @@ from spacy.training import Example
 
 from corpus.article import Article
 from corpus.errors import InputError
-from extractors.api import EXTRACTOR_VERSION, ArticleResult, annotate, extract_articles, load_pipeline
+from extractors.api import (
+    EXTRACTOR_VERSION,
+    ArticleResult,
+    annotate,
+    extract_articles,
+    fresh_pipeline,
+    load_pipeline,
+    new_words,
+)
 from extractors.mentions import GENE, THERAPY
 from extractors.pipeline import build_pipeline
 
@@ -151,3 +161,18 @@ def test_batched_components_give_what_one_doc_at_a_time_gives():
         assert [r.mentions for r in batched] == [tuple(doc._.mentions) for doc in single]
         assert [r.triples for r in batched] == [tuple(doc._.triples) for doc in single]
     assert any(r.triples for r in batched)
+
+
+def test_a_pipeline_past_its_word_budget_is_rebuilt_freed_and_mines_the_same():
+    nlp = fresh_pipeline()
+    before = list(extract_articles(ARTICLES, nlp))
+    assert new_words(nlp) > 0
+    assert fresh_pipeline(max_new_words=new_words(nlp)) is nlp  # within budget: the cached one
+    old = weakref.ref(nlp)
+    del nlp
+    rebuilt = fresh_pipeline(max_new_words=0)
+    gc.collect()
+    assert old() is None, "the outgrown pipeline is still referenced, so its memory is never freed"
+    assert new_words(rebuilt) == 0
+    assert list(extract_articles(ARTICLES, rebuilt)) == before
+    assert load_pipeline() is rebuilt

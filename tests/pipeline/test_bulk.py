@@ -25,6 +25,7 @@ from pipeline.bulk import (
     is_done,
     iter_file_chunks,
     mine_file_into_store,
+    run_bulk,
     write_bulk_tables,
 )
 from pipeline.config import Settings
@@ -151,3 +152,18 @@ def test_a_killed_run_resumes_at_the_unfinished_file_without_loss_or_duplicates(
         assert (out / name).read_bytes() == (reference_out / name).read_bytes(), name
     triples = (out / "triples.csv").read_text(encoding="utf-8").splitlines()
     assert len(triples) == len(set(triples))
+
+
+def test_a_pipeline_rebuilt_before_every_file_writes_the_same_tables(nlp, sample_files, prefect_harness,
+                                                                     tmp_path):
+    from extractors.api import load_pipeline, new_words
+
+    list(iter_file_chunks(sample_files[0], nlp, chunk_size=50, limit=5))
+    assert new_words(nlp) > 0
+    settings = Settings(store=tmp_path / "store", out=tmp_path / "out", max_new_words=0)
+    run_bulk(sample_files, settings, chunk_size=25, progress=lambda _message: None)
+
+    assert load_pipeline() is not nlp  # every file past the budget of 0 new words got a new pipeline
+    _, reference_out = _reference(sample_files, nlp, tmp_path / "reference")
+    for name in TABLES:
+        assert (tmp_path / "out" / name).read_bytes() == (reference_out / name).read_bytes(), name
