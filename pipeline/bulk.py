@@ -415,6 +415,9 @@ def run_bulk(files: Sequence[Path | str], settings: Settings, dask_address: str 
         raise InputError("give either --dask-address or --workers, not both")
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, not {workers}")
+    budget = settings.max_new_words
+    if budget is not None and (type(budget) is not int or budget < 0):
+        raise InputError(f"max_new_words must be a whole number of words (0 or more), not {budget!r}")
     paths = check_files(files)
     distributed = bool(dask_address or workers)
     runner_name = "local"

@@ -42,7 +42,7 @@ class Settings:
     max_tries: int = 5
     model: str | None = None
     n_process: int = 1
-    max_new_words: int = 200_000  # a mining process rebuilds its pipeline past this (extractors.api)
+    max_new_words: int | None = None  # a bulk miner rebuilds its pipeline past this; None: MAX_NEW_WORDS
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with the non-``None`` overrides applied (CLI flags left unset stay unset)."""

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from baseline_files import BASELINE, split_baseline
 
@@ -24,6 +26,8 @@ def test_dask_options_are_checked_before_anything_runs(tmp_path):
         run_bulk([tmp_path / "x.xml"], settings, workers=0)
     with pytest.raises(InputError, match="does not exist"):
         run_bulk([tmp_path / "x.xml"], settings, workers=2)
+    with pytest.raises(InputError, match="max_new_words must be a whole number"):
+        run_bulk([tmp_path / "x.xml"], replace(settings, max_new_words="lots"))
     assert not (tmp_path / "store").exists()
 
 
