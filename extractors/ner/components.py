@@ -16,7 +16,7 @@ from extractors.batching import BatchedPipe
 from extractors.mentions import CANCER, CHEMICAL, GENE, THERAPY, Mention
 from extractors.ner.abbreviations import ENTITY_LABELS, apply_abbreviations
 from extractors.ner.build import load_lexicons
-from extractors.ner.matcher import LexiconMatcher, Scan
+from extractors.ner.matcher import LexiconSet, Scan
 from extractors.ner.normalise import resolve_gene
 from extractors.ner.segment import PAIRS_KEY, doc_text
 
@@ -38,14 +38,15 @@ def ensure_extensions() -> None:
 
 
 @cache
-def matcher_for(label: str) -> LexiconMatcher:
-    return LexiconMatcher(load_lexicons()[label])
+def lexicon_set() -> LexiconSet:
+    """Every lexicon, matched with one walk of the text (``LexiconSet``)."""
+    return LexiconSet(load_lexicons())
 
 
 def find_mentions(text: str, label: str, scan: Scan | None = None) -> list[Mention]:
     """Lexicon mentions of one label in ``text`` (offsets into ``text``)."""
     mentions = []
-    for hit in matcher_for(label).find(text, scan):
+    for hit in lexicon_set().find(label, text, scan):
         c = hit.concept
         score = 1.0 - 0.05 * hit.priority
         mentions.append(Mention(hit.start, hit.end, text[hit.start:hit.end], label, c.norm, c.ids, c.category,
@@ -86,7 +87,7 @@ class _Recogniser(BatchedPipe):
     def __init__(self, nlp: Language, name: str) -> None:
         ensure_extensions()
         self.name = name
-        matcher_for(self.label)  # load the lexicon now, not on the first document
+        lexicon_set()  # load the lexicons now, not on the first document
 
     def __call__(self, doc: Doc) -> Doc:
         scan = doc.user_data.get(_SCAN_KEY)

@@ -7,7 +7,8 @@ keeps every offset an offset into ``Article.text``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 import ahocorasick
 
@@ -32,11 +33,14 @@ _SHORT_WORD = re.compile(rf"(?<![^\W_])[^\W_]{{1,{SHORT_KEY}}}(?![^\W_])")
 
 @dataclass(frozen=True, slots=True)
 class Scan:
-    """What every matcher needs from a text, computed once per document: folded text and short words."""
+    """What every matcher needs from a text, computed once per document: folded text and short words.
+
+    ``walks`` keeps each ``LexiconSet``'s one walk of the text for the other lexicons of the set."""
 
     text: str
     folded: str
     words: tuple[tuple[str, int, int], ...]
+    walks: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, text: str) -> Scan:
@@ -53,27 +57,49 @@ class Hit:
     key: str
 
 
+def boundary_matches(
+    automaton: ahocorasick.Automaton, text: str, folded: str
+) -> Iterator[tuple[int, int, int]]:
+    """(start, end, label bits) of the keys found in ``folded`` that start and end at a word edge of
+    ``text``. The automaton stores ints, ``key length << 8 | label bits``: no Python object per key."""
+    size = len(text)
+    for last, value in automaton.iter(folded):
+        end = last + 1
+        start = end - (value >> 8)
+        if (start > 0 and text[start - 1].isalnum()) or (end < size and text[end].isalnum()):
+            continue
+        yield start, end, value & 0xFF
+
+
+def _automaton(bits_of_keys: Iterable[tuple[str, int]]) -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+    for key, bits in bits_of_keys:
+        automaton.add_word(key, len(key) << 8 | bits)
+    if len(automaton):
+        automaton.make_automaton()
+    return automaton
+
+
 class LexiconMatcher:
-    """All boundary-respecting, case-accepted matches of one lexicon; ``find`` keeps leftmost-longest."""
+    """All boundary-respecting, case-accepted matches of one lexicon; ``find`` keeps leftmost-longest.
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    ``walk=False`` leaves the long keys to a ``LexiconSet`` that walks the text for several lexicons."""
+
+    def __init__(self, lexicon: Lexicon, walk: bool = True) -> None:
         self.lexicon = lexicon
-        automaton = ahocorasick.Automaton()
-        self._short = set()
-        for key in lexicon.keys:
-            if len(key) <= SHORT_KEY and key.isalnum():
-                self._short.add(key)
-            else:
-                automaton.add_word(key, key)
-        if len(automaton):
-            automaton.make_automaton()
-        self._automaton = automaton
+        self._short = {key for key in lexicon.keys if len(key) <= SHORT_KEY and key.isalnum()}
+        self._automaton = _automaton((key, 1) for key in self.long_keys()) if walk else _automaton(())
 
-    def raw_hits(self, text: str, scan: Scan | None = None) -> list[Hit]:
-        """Every match with its best concept, overlapping ones included (used for corpus statistics)."""
+    def long_keys(self) -> Iterator[str]:
+        """The keys the automaton finds (the short ones are looked up word by word)."""
+        return (key for key in self.lexicon.keys if key not in self._short)
+
+    def raw_hits(self, text: str, scan: Scan | None = None,
+                 long_matches: Iterable[tuple[int, int, int]] | None = None) -> list[Hit]:
+        """Every match with its best concept, overlapping ones included (used for corpus statistics).
+
+        ``long_matches``: the long keys' boundary matches when a ``LexiconSet`` found them already."""
         scan = scan if scan is not None and scan.text is text else Scan.of(text)
-        folded = scan.folded
-        size = len(text)
         hits = []
         candidates = self.lexicon.candidates
         if self._short:
@@ -83,13 +109,13 @@ class LexiconMatcher:
                     found = candidates(key, text[start:end])
                     if found:
                         hits.append(Hit(start, end, found[0][0], found[0][1], key))
-        if not len(self._automaton):
-            return hits
-        for last, key in self._automaton.iter(folded):
-            end = last + 1
-            start = end - len(key)
-            if (start > 0 and text[start - 1].isalnum()) or (end < size and text[end].isalnum()):
-                continue
+        if long_matches is None:
+            if not len(self._automaton):
+                return hits
+            long_matches = boundary_matches(self._automaton, text, scan.folded)
+        folded = scan.folded
+        for start, end, _bits in long_matches:
+            key = folded[start:end]
             found = candidates(key, text[start:end])
             if not found:
                 continue
@@ -97,12 +123,44 @@ class LexiconMatcher:
             hits.append(Hit(start, end, concept, priority, key))
         return hits
 
-    def find(self, text: str, scan: Scan | None = None) -> list[Hit]:
-        hits = self.raw_hits(text, scan)
+    def find(self, text: str, scan: Scan | None = None,
+             long_matches: Iterable[tuple[int, int, int]] | None = None) -> list[Hit]:
+        hits = self.raw_hits(text, scan, long_matches)
         context_keys = self.lexicon.context_keys
         if context_keys:
             hits = [h for h in hits if h.key not in context_keys or has_gene_context(text, h.start, h.end)]
         return longest_first(hits)
+
+
+class LexiconSet:
+    """Several lexicons matched with one walk of each text over all their long keys.
+
+    The walk, not the work per hit, is most of a lexicon's cost: on the baseline sample four walks took
+    102 ms, one walk over the four lexicons' keys 49 ms."""
+
+    def __init__(self, lexicons: Mapping[str, Lexicon]) -> None:
+        if len(lexicons) > 8:
+            raise ValueError("a LexiconSet holds at most 8 lexicons (one bit each)")
+        self.matchers = {label: LexiconMatcher(lexicon, walk=False) for label, lexicon in lexicons.items()}
+        self._bit = {label: 1 << number for number, label in enumerate(self.matchers)}
+        bits: dict[str, int] = {}
+        for label, matcher in self.matchers.items():
+            for key in matcher.long_keys():
+                bits[key] = bits.get(key, 0) | self._bit[label]
+        self._automaton = _automaton(bits.items())
+
+    def find(self, label: str, text: str, scan: Scan | None = None) -> list[Hit]:
+        """``LexiconMatcher.find`` of one lexicon of the set; the walk is kept in ``scan`` for the others."""
+        scan = scan if scan is not None and scan.text is text else Scan.of(text)
+        walked = scan.walks.get(id(self))
+        if walked is None:
+            walked = []
+            if len(self._automaton):
+                walked = list(boundary_matches(self._automaton, text, scan.folded))
+            scan.walks[id(self)] = walked
+        bit = self._bit[label]
+        mine = [match for match in walked if match[2] & bit]
+        return self.matchers[label].find(text, scan, mine)
 
 
 def has_gene_context(text: str, start: int, end: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from extractors.mentions import GENE
 from extractors.ner.build import read_filters
 from extractors.ner.lexicon import Concept, Entry, Lexicon, load_cache, save_cache
-from extractors.ner.matcher import LexiconMatcher
+from extractors.ner.matcher import LexiconMatcher, LexiconSet, Scan
 from extractors.ner.text import fold, variants
 
 PTEN = Concept(GENE, "PTEN", ("HGNC:9588", "NCBIGene:5728"), "gene")
@@ -22,6 +22,19 @@ def tiny() -> Lexicon:
 
 def spans(lexicon: Lexicon, text: str) -> list[tuple[str, str]]:
     return [(text[h.start:h.end], h.concept.norm) for h in LexiconMatcher(lexicon).find(text)]
+
+
+def test_a_lexicon_set_finds_what_each_lexicon_finds_alone_with_one_walk_per_text():
+    drug = Concept("CHEMICAL", "interferon gamma (drug)", ("MESH:D007371",))
+    drugs = Lexicon.from_entries([Entry("interferon gamma", drug, case_sensitive=False),
+                                  Entry("ptenase", drug)])
+    both = LexiconSet({GENE: tiny(), "CHEMICAL": drugs})
+    text = "PTEN, ptenase and CAT; Interferon-Gamma with IFN-γ. PTENs interferon gammas"
+    scan = Scan.of(text)
+    for label, lexicon in ((GENE, tiny()), ("CHEMICAL", drugs)):
+        assert both.find(label, text, scan) == LexiconMatcher(lexicon).find(text)
+    assert list(scan.walks) == [id(both)]  # the second lexicon reused the first one's walk
+    assert [text[h.start:h.end] for h in both.find("CHEMICAL", text)] == ["ptenase", "Interferon-Gamma"]
 
 
 def test_exact_case_entries_ignore_other_cases_and_names_match_any_case():
