@@ -92,7 +92,7 @@ class _Recogniser(BatchedPipe):
     def __call__(self, doc: Doc) -> Doc:
         scan = doc.user_data.get(_SCAN_KEY)
         if scan is None:
-            scan = doc.user_data[_SCAN_KEY] = Scan.of(doc_text(doc))
+            scan = doc.user_data[_SCAN_KEY] = lexicon_set().scan(doc_text(doc))
         doc._.mentions.extend(find_mentions(scan.text, self.label, scan))
         return doc
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import ahocorasick
@@ -28,24 +29,35 @@ CONTEXT_WINDOW = 60
 # Short alphanumeric keys (``th``, ``ici``) would be found inside most words by the automaton; they are
 # looked up word by word instead, which is far fewer hits to reject in Python.
 SHORT_KEY = 5
-_SHORT_WORD = re.compile(rf"(?<![^\W_])[^\W_]{{1,{SHORT_KEY}}}(?![^\W_])")
+_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True, slots=True)
 class Scan:
     """What every matcher needs from a text, computed once per document: folded text and short words.
 
+    ``words`` are the words of at most ``SHORT_KEY`` characters that are in ``short_keys`` (all of them
+    when it is None): a scan made for one set of short keys serves only matchers of that set.
     ``walks`` keeps each ``LexiconSet``'s one walk of the text for the other lexicons of the set."""
 
     text: str
     folded: str
     words: tuple[tuple[str, int, int], ...]
+    short_keys: AbstractSet[str] | None = field(default=None, compare=False)
     walks: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def of(cls, text: str) -> Scan:
+    def of(cls, text: str, short_keys: AbstractSet[str] | None = None) -> Scan:
         folded = fold(text)
-        return cls(text, folded, tuple((m.group(), m.start(), m.end()) for m in _SHORT_WORD.finditer(folded)))
+        words = []
+        for match in _WORD.finditer(folded):
+            word = match.group()
+            if len(word) <= SHORT_KEY and (short_keys is None or word in short_keys):
+                words.append((word, *match.span()))
+        return cls(text, folded, tuple(words), short_keys)
+
+    def serves(self, text: str, short_keys: AbstractSet[str]) -> bool:
+        return self.text is text and (self.short_keys is None or self.short_keys is short_keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +100,7 @@ class LexiconMatcher:
     def __init__(self, lexicon: Lexicon, walk: bool = True) -> None:
         self.lexicon = lexicon
         self._short = {key for key in lexicon.keys if len(key) <= SHORT_KEY and key.isalnum()}
+        self.scan_keys: AbstractSet[str] = self._short  # what a Scan for this matcher must keep
         self._automaton = _automaton((key, 1) for key in self.long_keys()) if walk else _automaton(())
 
     def long_keys(self) -> Iterator[str]:
@@ -99,7 +112,8 @@ class LexiconMatcher:
         """Every match with its best concept, overlapping ones included (used for corpus statistics).
 
         ``long_matches``: the long keys' boundary matches when a ``LexiconSet`` found them already."""
-        scan = scan if scan is not None and scan.text is text else Scan.of(text)
+        if scan is None or not scan.serves(text, self.scan_keys):
+            scan = Scan.of(text, self.scan_keys)
         hits = []
         candidates = self.lexicon.candidates
         if self._short:
@@ -148,10 +162,17 @@ class LexiconSet:
             for key in matcher.long_keys():
                 bits[key] = bits.get(key, 0) | self._bit[label]
         self._automaton = _automaton(bits.items())
+        self.scan_keys = frozenset().union(*(matcher.scan_keys for matcher in self.matchers.values()))
+        for matcher in self.matchers.values():
+            matcher.scan_keys = self.scan_keys
+
+    def scan(self, text: str) -> Scan:
+        return Scan.of(text, self.scan_keys)
 
     def find(self, label: str, text: str, scan: Scan | None = None) -> list[Hit]:
         """``LexiconMatcher.find`` of one lexicon of the set; the walk is kept in ``scan`` for the others."""
-        scan = scan if scan is not None and scan.text is text else Scan.of(text)
+        if scan is None or not scan.serves(text, self.scan_keys):
+            scan = self.scan(text)
         walked = scan.walks.get(id(self))
         if walked is None:
             walked = []
