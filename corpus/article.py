@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from corpus.pickling import pickled_as_fields
 
+
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class AbstractSection:
     """One labelled part of a structured abstract; ``start`` is its offset in ``Article.abstract``."""
@@ -15,6 +18,7 @@ class AbstractSection:
     start: int = 0
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class MeshHeading:
     descriptor: str
@@ -23,6 +27,7 @@ class MeshHeading:
     qualifiers: tuple[str, ...] = ()
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Article:
     """A PubMed citation, cleaned for mining.

@@ -18,6 +18,7 @@ from weakref import WeakKeyDictionary
 from spacy.tokens import Doc
 
 from corpus.article import Article
+from corpus.pickling import pickled_as_fields
 from extractors.mentions import Mention
 from extractors.triples import Triple
 
@@ -69,6 +70,7 @@ def _list_setter(name: str):
 register_extensions()
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class ArticleResult:
     pmid: str

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from corpus.pickling import pickled_as_fields
+
 GENE = "GENE"
 THERAPY = "THERAPY"
 CHEMICAL = "CHEMICAL"
@@ -14,6 +16,7 @@ RESISTANCE_CUE = "RESISTANCE_CUE"
 LABELS = (GENE, THERAPY, CHEMICAL, MECHANISM, CANCER, RESISTANCE_CUE)
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Mention:
     """A span of ``Article.text`` with its normalised concept.

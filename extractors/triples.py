@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from corpus.pickling import pickled_as_fields
+
 EFFECTS = ("resistance", "sensitivity", "countermeasure", "association")
 
 # Canonical mechanism names; every surface form normalises to one of these.
@@ -27,6 +29,7 @@ MECHANISMS = (
 THERAPY_SCOPES = ("sentence", "abstract")
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Triple:
     """One statement: ``gene`` altered by ``mechanism`` has ``effect`` on ``therapy``.
