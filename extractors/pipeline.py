@@ -24,6 +24,11 @@ GENE_MODEL_DIR = REPO / "models" / "gene_ner"  # the one definition (gene_model.
 
 RECOGNISERS = ("resistmine_genes", "resistmine_chemicals", "resistmine_therapies", "resistmine_cancers")
 RELATION_PIPES = ("resistmine_mechanisms", "resistmine_cues", "resistmine_relations")
+# spaCy's tokenizer caches how it split each distinct whitespace-delimited chunk, but only the first 10,000:
+# on a stream of abstracts that is full after ~200 and every later chunk outside it is split by the affix
+# regexes again. Sized for the words a pipeline takes in before ``extractors.api.fresh_pipeline`` rebuilds
+# it (~1.7 distinct chunks per new word; ~300 bytes each, so at most ~75 MB).
+TOKENIZER_CACHE_CHUNKS = 250_000
 
 
 def build_pipeline(model: str | None = None, relations: bool = True, gene_model: bool = True,
@@ -34,6 +39,8 @@ def build_pipeline(model: str | None = None, relations: bool = True, gene_model:
     from extractors.ner.segment import TextKeepingTokenizer
 
     nlp = _base(model, tokenizer)
+    if hasattr(nlp.tokenizer, "max_cache_size"):
+        nlp.tokenizer.max_cache_size = max(nlp.tokenizer.max_cache_size, TOKENIZER_CACHE_CHUNKS)
     if not isinstance(nlp.tokenizer, TextKeepingTokenizer):
         nlp.tokenizer = TextKeepingTokenizer(nlp.tokenizer)
     if model and "ner" in nlp.pipe_names:
