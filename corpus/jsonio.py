@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import fields
 from functools import cache
+from math import isfinite
 from typing import Any
 
 import orjson
@@ -85,6 +86,14 @@ def triple_from_dict(data: dict[str, Any]) -> Triple:
 
 
 def result_to_json(mentions: tuple[Mention, ...], triples: tuple[Triple, ...]) -> str:
+    """Compact JSON of one article's results; orjson writes the dataclasses itself (fields in order).
+
+    orjson would write a NaN or infinite score as null, so such results go through json as before."""
+    if all(isfinite(m.score) for m in mentions) and all(isfinite(t.confidence) for t in triples):
+        try:
+            return orjson.dumps({"mentions": mentions, "triples": triples}).decode("utf-8")
+        except orjson.JSONEncodeError:
+            pass
     payload = {"mentions": [flat_dict(m) for m in mentions], "triples": [flat_dict(t) for t in triples]}
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
