@@ -12,7 +12,6 @@ from corpus.jsonio import (
     article_digest,
     article_from_json,
     article_to_json,
-    loads,
     result_from_json,
     result_to_json,
     sorted_json,
@@ -28,10 +27,8 @@ ARTICLE_VALUES = st.recursive(
 
 
 @given(st.dictionaries(st.text(max_size=8), ARTICLE_VALUES, max_size=6))
-def test_sorted_json_is_the_json_modules_text_and_loads_reads_it_back(data):
-    text = sorted_json(data)
-    assert text == json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    assert loads(text) == json.loads(text)
+def test_sorted_json_is_the_json_modules_text(data):
+    assert sorted_json(data) == json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def test_floats_and_odd_keys_round_trip():
