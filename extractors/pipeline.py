@@ -17,6 +17,7 @@ import spacy
 from spacy.language import Language
 
 from corpus.errors import InputError
+from extractors.lex_attrs import faster_getters
 
 LOG = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parent.parent
@@ -39,6 +40,8 @@ def build_pipeline(model: str | None = None, relations: bool = True, gene_model:
     from extractors.ner.segment import TextKeepingTokenizer
 
     nlp = _base(model, tokenizer)
+    # spaCy runs every lexeme getter on each word it has not seen; same values, less CPU (lex_attrs)
+    nlp.vocab.lex_attr_getters = faster_getters(nlp.vocab.lex_attr_getters)
     if hasattr(nlp.tokenizer, "max_cache_size"):
         nlp.tokenizer.max_cache_size = max(nlp.tokenizer.max_cache_size, TOKENIZER_CACHE_CHUNKS)
     if not isinstance(nlp.tokenizer, TextKeepingTokenizer):
