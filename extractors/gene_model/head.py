@@ -46,7 +46,7 @@ def supports(pipe: object) -> bool:
 class TaggerRunner:
     """Per-token tag log-probabilities of token windows given by their ORTH ids."""
 
-    def __init__(self, pipe: Tagger, vocab: Vocab, flag_of: Callable[[int], int], max_rows: int = MAX_ROWS):
+    def __init__(self, pipe: Tagger, vocab: Vocab, flag_of: Callable[[str], int], max_rows: int = MAX_ROWS):
         if not supports(pipe):
             raise ValueError("not a spacy.Tagger.v2 over a spacy.Tok2Vec.v2 embed/encode model")
         tok2vec = pipe.model.get_ref("tok2vec")
@@ -71,8 +71,9 @@ class TaggerRunner:
     def _embed(self, orths: list[int]) -> numpy.ndarray:
         """Context-free vectors of these tokens, computed as in training (a Doc of the words + flags)."""
         strings = self.vocab.strings
-        doc = Doc(self.vocab, words=[strings[orth] for orth in orths])
-        flags = numpy.array([self.flag_of(orth) for orth in orths], dtype="uint64").reshape(-1, 1)
+        words = [strings[orth] for orth in orths]
+        doc = Doc(self.vocab, words=words)
+        flags = numpy.fromiter(map(self.flag_of, words), dtype="uint64", count=len(words)).reshape(-1, 1)
         doc.from_array([LEMMA], flags)
         return self.embed.predict([doc])[0]
 

@@ -94,14 +94,14 @@ class GeneTagger:
         self.batch_size = batch_size
         self.tokens_seen = 0
         self.tokens_run = 0
-        self._info: dict[int, tuple[bool, int]] = {}
+        self._flags: dict[int, int] = {}
         self._flag_ids = {flag: nlp.vocab.strings.add(flag) for flag in FLAGS}
         # The candidate test as a lexeme flag: spaCy computes it once per new word and ``to_array`` reads
         # it for every token, so finding the windows costs no Python per token.
         self._candidate_attr = nlp.vocab.add_flag(lexicon.is_candidate)
         heads = [proc for _, proc in nlp.pipeline]
         self._runner = (
-            TaggerRunner(heads[0], nlp.vocab, lambda orth: self._token_info(orth)[1])
+            TaggerRunner(heads[0], nlp.vocab, self._flag_hash)
             if len(heads) == 1 and supports(heads[0])
             else None
         )
@@ -111,15 +111,19 @@ class GeneTagger:
         if self._runner is not None:
             self._runner.reset()
 
-    def _token_info(self, orth: int) -> tuple[bool, int]:
-        """(is the token a candidate, hash of its lexicon flag), cached per token string."""
-        info = self._info.get(orth)
-        if info is None:
-            word = self.nlp.vocab.strings[orth]
-            info = (self.lexicon.is_candidate(word), self._flag_ids[self.lexicon.flag(word)])
-            if len(self._info) < 500_000:
-                self._info[orth] = info
-        return info
+    def _flag_hash(self, word: str) -> int:
+        """Hash of the word's lexicon flag, the model's LEMMA feature (the runner keeps its vectors, so it
+        asks once per word)."""
+        return self._flag_ids[self.lexicon.flag(word)]
+
+    def _flag_of(self, orth: int) -> int:
+        """``_flag_hash`` of a token, cached per token string (window docs ask for every token)."""
+        flag = self._flags.get(orth)
+        if flag is None:
+            flag = self._flag_hash(self.nlp.vocab.strings[orth])
+            if len(self._flags) < 500_000:
+                self._flags[orth] = flag
+        return flag
 
     def _windows(self, texts: Iterable[str]) -> Iterator[tuple[int, Any, list[Window]]]:
         """(text index, token array of ORTH, IDX, LENGTH, SPACY, candidate flag, its windows) per text.
@@ -148,11 +152,10 @@ class GeneTagger:
         for index, array, windows in self._windows(texts):
             n = len(array)
             orths = array[:, 0].tolist()
-            info = [self._token_info(orth) for orth in orths]
             starts = array[:, 1]
             ends = starts + array[:, 2]
             spaces = array[:, 3].astype(bool).tolist()
-            flags = numpy.fromiter((flag for _, flag in info), dtype="uint64", count=n).reshape(-1, 1)
+            flags = numpy.fromiter(map(self._flag_of, orths), dtype="uint64", count=n).reshape(-1, 1)
             for w in windows:
                 words = [strings[orth] for orth in orths[w.start : w.end]]
                 sub = Doc(vocab, words=words, spaces=spaces[w.start : w.end])
