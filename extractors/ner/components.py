@@ -15,8 +15,9 @@ from spacy.tokens import Doc
 from extractors.batching import BatchedPipe
 from extractors.mentions import CANCER, CHEMICAL, GENE, THERAPY, Mention
 from extractors.ner.abbreviations import ENTITY_LABELS, apply_abbreviations
-from extractors.ner.build import load_lexicons
+from extractors.ner.build import disease_names, load_lexicons
 from extractors.ner.matcher import LexiconSet, Scan
+from extractors.ner.normalise import prepare as prepare_gene_lookups
 from extractors.ner.normalise import resolve_gene
 from extractors.ner.segment import PAIRS_KEY, doc_text
 
@@ -140,6 +141,8 @@ class ResolveMentions(BatchedPipe):
 
     def __init__(self, nlp: Language, name: str) -> None:
         ensure_extensions()
+        prepare_gene_lookups()  # now, not on the first document (see there)
+        disease_names()
 
     def __call__(self, doc: Doc) -> Doc:
         scan = doc.user_data.pop(_SCAN_KEY, None)

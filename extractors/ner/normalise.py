@@ -40,6 +40,12 @@ def _loose_index() -> dict[str, tuple[Concept, int]]:
     return index
 
 
+def prepare() -> None:
+    """Build the gene look-up tables now (~0.3 s), not on the first document: a pipeline loaded before
+    its worker processes fork then hands them over instead of each worker building its own."""
+    _loose_index()
+
+
 def resolve_gene(text: str, lexicon: Lexicon | None = None) -> Concept | None:
     """The best gene concept for an isolated gene name, or ``None``."""
     lexicon = lexicon or _gene_lexicon()

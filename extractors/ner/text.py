@@ -10,6 +10,7 @@ GREEK = {
 }
 _GREEK_WORD = re.compile(r"(?<![a-z])(" + "|".join(GREEK.values()) + r")(?![a-z])", re.IGNORECASE)
 _NAME_TO_GREEK = {name: char for char, name in GREEK.items()}
+_GREEK_NAMES = str.maketrans(GREEK)
 _LETTERS_DIGITS = re.compile(r"^([A-Za-z]{2,})(\d+[A-Za-z]?)$")
 _LETTERS_HYPHEN_DIGITS = re.compile(r"^([A-Za-z]{2,})-(\d+[A-Za-z]?)$")
 _DIGIT_COMMA_DIGIT = re.compile(r"(\d),(\d)")
@@ -40,9 +41,7 @@ def fold(text: str) -> str:
 
 def lookup_key(text: str) -> str:
     """An aggressive key for dictionary look-up of an isolated name (not for scanning running text)."""
-    text = text.strip().lower()
-    text = "".join(GREEK.get(c, c) for c in text)
-    return _SEPARATORS.sub("", text)
+    return _SEPARATORS.sub("", text.strip().lower().translate(_GREEK_NAMES))
 
 
 def variants(surface: str, *, symbol: bool = False, mouse: bool = True) -> set[str]:
