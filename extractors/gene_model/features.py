@@ -31,7 +31,8 @@ _NAME_STOPWORDS = frozenset(
     "type region associated related open reading frame pseudogene rna non coding long antisense "
     "divergent transcript novel putative small nucleolar micro cluster homolog".split()
 )
-_GREEK = re.compile(r"[α-ωΑ-Ω]|alpha|beta|gamma|delta|kappa", re.IGNORECASE)
+_GREEK_NAMES = ("alpha", "beta", "gamma", "delta", "kappa")
+_GREEK = re.compile(r"[α-ωΑ-Ω]|" + "|".join(_GREEK_NAMES), re.IGNORECASE)
 _SHAPE = re.compile(r"(?=.*[0-9])(?=.*[A-Za-z])|^.[^a-z]*[A-Z]|^.+[A-Z]")
 
 
@@ -78,21 +79,35 @@ class GeneLexicon:
         return FLAG_NONE
 
     def is_candidate(self, text: str) -> bool:
-        """Could this token be (part of) a gene mention? Shape, Greek letters, symbols, names, cue words."""
+        """Could this token be (part of) a gene mention? Shape, Greek letters, symbols, names, cue words.
+
+        Cached: training and ``candidate_windows`` ask for every token."""
         hit = self._cache.get(text)
         if hit is None:
-            lower = text.lower()
-            hit = len(text) >= 2 and text not in self.non_candidates and bool(
-                text in self.symbols
-                or _SHAPE.match(text)
-                or _GREEK.search(text)
-                or lower in self.cue_words
-                or lower in self.single_names
-                or (text[0].isupper() and lower in self.symbols_lower)
-            )
+            hit = self.looks_like_gene(text)
             if len(self._cache) < 500_000:
                 self._cache[text] = hit
         return hit
+
+    def looks_like_gene(self, text: str) -> bool:
+        """``is_candidate`` uncached, for the pipeline's lexeme flag (spaCy asks once per new word).
+
+        A lower-case ASCII word, most new words, has no digit or capital for the shape test, and can name
+        a Greek letter only in letters, so it skips both regexes."""
+        if len(text) < 2 or text in self.non_candidates:
+            return False
+        if text.isascii() and text.isalpha() and text.islower():
+            return (text in self.symbols or text in self.cue_words or text in self.single_names
+                    or any(name in text for name in _GREEK_NAMES))
+        lower = text.lower()
+        return bool(
+            text in self.symbols
+            or _SHAPE.match(text)
+            or _GREEK.search(text)
+            or lower in self.cue_words
+            or lower in self.single_names
+            or (text[0].isupper() and lower in self.symbols_lower)
+        )
 
 
 def hgnc_path() -> Path:

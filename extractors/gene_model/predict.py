@@ -98,7 +98,7 @@ class GeneTagger:
         self._flag_ids = {flag: nlp.vocab.strings.add(flag) for flag in FLAGS}
         # The candidate test as a lexeme flag: spaCy computes it once per new word and ``to_array`` reads
         # it for every token, so finding the windows costs no Python per token.
-        self._candidate_attr = nlp.vocab.add_flag(lexicon.is_candidate)
+        self._candidate_attr = nlp.vocab.add_flag(lexicon.looks_like_gene)
         heads = [proc for _, proc in nlp.pipeline]
         self._runner = (
             TaggerRunner(heads[0], nlp.vocab, self._flag_hash)
