@@ -18,7 +18,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
 from corpus.errors import InputError
 from extractors.triples import MECHANISMS
@@ -165,11 +165,7 @@ class _NoPrefix(Exception):
 
 class _StartFinder:
     def __init__(self, keys: set[str]) -> None:
-        self._automaton = ahocorasick.Automaton()
-        for key in keys:
-            self._automaton.add_word(key, len(key))
-        self._automaton.add_word("\x00" * (_WIDTH + 1), _WIDTH + 1)  # never empty; an extra start is harmless
-        self._automaton.make_automaton()
+        self._automaton = ahocorasick_rs.AhoCorasick(sorted(keys))
 
     @classmethod
     def build(cls, patterns: Iterable[str]) -> _StartFinder | None:
@@ -187,7 +183,7 @@ class _StartFinder:
                     if not sets:
                         return None
                     keys.update(_spell(sets))
-                if len(keys) > _MAX_KEYS:
+                if len(keys) > _MAX_KEYS or "" in keys:  # "": some entry may start anywhere
                     return None
         except (_NoPrefix, re.error, RecursionError):
             return None
@@ -195,15 +191,16 @@ class _StartFinder:
 
     def find(self, text: str) -> list[int]:
         """Sorted positions where an entry may start (a superset of where one does)."""
+        find = self._automaton.find_matches_as_indexes
         if text.isascii():
-            starts = {end - length + 1 for end, length in self._automaton.iter(text.lower())}
+            starts = {start for _, start, _ in find(text.lower(), overlapping=True)}
         else:
             # str.lower maps non-ASCII letters too (so extra starts may appear: harmless, this is a
             # superset), and only a length change would move offsets; the mapping table is 10x slower.
             lowered = text.lower()
             if len(lowered) != len(text):
                 lowered = text.translate(_LOWER_ASCII)
-            starts = {end - length + 1 for end, length in self._automaton.iter(lowered)}
+            starts = {start for _, start, _ in find(lowered, overlapping=True)}
             for match in _NON_ASCII.finditer(text):
                 at = match.start()
                 starts.update(range(max(at - _WIDTH + 1, 0), at + 1))
