@@ -1,14 +1,16 @@
 """spaCy's affix regexes, matched by equivalent faster ones: same spans, less CPU per new word.
 
-The tokenizer runs its prefix, suffix and infix regexes on every chunk its cache cannot serve, so they
-are most of what a new word costs after its lexeme. Two rewrites keep every span and speed them up:
+The tokenizer runs its prefix, suffix and infix regexes on every chunk its cache cannot serve, a large
+part of what a new word costs besides its lexeme. Three rewrites keep every span and speed them up:
 
 - A character class holding characters outside the Basic Multilingual Plane (spaCy's letter and symbol
   classes list CJK and symbol blocks up to U+2FA1F) is tested range by range, where a BMP-only class is one
   bitmap lookup; ``split_astral`` tests the BMP part as a class of its own and the rest only for astral
   characters (the same set of single characters).
-- ``SuffixSearch``: every suffix piece ends at ``$``, so grouping its single characters into one class, and
-  trying a lookbehind only where the one character after it ends the text, finds the same leftmost match.
+- A piece ``(?<=LB)X…`` whose ``X`` is one character or class is matched as ``X(?<=(?:LB)X)…``: the same
+  condition, but most positions fail on the cheap ``X`` before the lookbehind's (often astral) class is read.
+- ``SuffixSearch``: every suffix piece ends at ``$``, so grouping its single characters into one class finds
+  the same leftmost match.
 
 ``pattern`` stays spaCy's: serialisation (``Tokenizer.to_bytes``) and ``same_tokenization`` read it.
 """
@@ -20,7 +22,7 @@ from collections.abc import Iterator
 from re import _constants as sre_constants
 from re import _parser as sre_parse
 
-from spacy.util import compile_suffix_regex
+from spacy.util import compile_infix_regex, compile_suffix_regex
 
 _CATEGORIES = {
     sre_constants.CATEGORY_DIGIT: r"\d", sre_constants.CATEGORY_NOT_DIGIT: r"\D",
@@ -44,6 +46,12 @@ class AffixRegex:
     def finditer(self, text: str) -> Iterator[re.Match]:
         return self.fast.finditer(text)
 
+    @classmethod
+    def infixes(cls, pieces: list[str]) -> AffixRegex:
+        """``compile_infix_regex(pieces)``, its lookbehinds tried after their character."""
+        pieces = [piece for piece in pieces if piece.strip()]  # as compile_infix_regex drops them
+        return cls(compile_infix_regex(pieces), "|".join(map(_char_first, pieces)))
+
 
 class SuffixSearch(AffixRegex):
     """``compile_suffix_regex(pieces).search`` with the same spans. A text ending in a newline, where
@@ -56,8 +64,7 @@ class SuffixSearch(AffixRegex):
         for piece in pieces:
             if _single_char(piece) is not None:
                 continue
-            split = _lookbehind_then_one_char(piece)
-            alternatives.append(f"(?={split[1]}$){split[0]}{split[1]}$" if split else piece + "$")
+            alternatives.append(_char_first(piece) + "$")
         super().__init__(compile_suffix_regex(pieces), "|".join(alternatives))
 
     def search(self, text: str) -> re.Match | None:
@@ -112,16 +119,26 @@ def _single_char(piece: str) -> str | None:
     return chr(items[0][1]) if len(items) == 1 and items[0][0] is sre_constants.LITERAL else None
 
 
-def _lookbehind_then_one_char(piece: str) -> tuple[str, str] | None:
-    """``("(?<=…)", rest)`` when the piece is one lookbehind followed by one character or class."""
+def _char_first(piece: str) -> str:
+    """``(?<=LB)X rest`` as ``X(?<=(?:LB)X) rest`` when ``X`` is one character or class; else unchanged."""
     if not piece.startswith("(?<="):
-        return None
-    for end in (i + 1 for i, c in enumerate(piece) if c == ")" and i + 1 < len(piece)):
+        return piece
+    for end in (i + 1 for i, c in enumerate(piece) if c == ")"):
         try:
-            head, rest = list(sre_parse.parse(piece[:end])), list(sre_parse.parse(piece[end:]))
+            head = list(sre_parse.parse(piece[:end]))
+            rest = list(sre_parse.parse(piece[end:]))
         except re.error:
             continue
-        if len(head) == 1 and head[0][0] is sre_constants.ASSERT and head[0][1][0] == -1:
-            one = len(rest) == 1 and rest[0][0] in (sre_constants.LITERAL, sre_constants.IN)
-            return (piece[:end], piece[end:]) if one else None
-    return None
+        if not (len(head) == 1 and head[0][0] is sre_constants.ASSERT and head[0][1][0] == -1):
+            continue
+        if not rest or rest[0][0] not in (sre_constants.LITERAL, sre_constants.IN):
+            return piece
+        inner, after = piece[4 : end - 1], piece[end:]
+        for k in range(1, len(after) + 1):  # the source text of that first character or class
+            try:
+                if list(sre_parse.parse(after[:k])) == rest[:1]:
+                    return f"{after[:k]}(?<=(?:{inner}){after[:k]}){after[k:]}"
+            except re.error:
+                continue
+        return piece
+    return piece

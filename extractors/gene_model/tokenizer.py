@@ -13,7 +13,7 @@ from collections.abc import Callable
 import spacy
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
-from spacy.util import compile_infix_regex, compile_prefix_regex
+from spacy.util import compile_prefix_regex
 
 from extractors.gene_model.affixes import AffixRegex, SuffixSearch
 
@@ -44,9 +44,8 @@ def make_nlp() -> Language:
 def use_gene_rules(tokenizer: Tokenizer, defaults: type) -> None:
     """Give an English ``tokenizer`` the model's splits (its ``defaults`` are the language's ``Defaults``)."""
     # Same splits as the compiled regexes, matched faster on the chunks the tokenizer's cache cannot serve.
-    infixes = compile_infix_regex(list(defaults.infixes) + list(EXTRA_INFIXES))
     prefixes = compile_prefix_regex(list(defaults.prefixes) + list(EXTRA_PREFIXES))
-    tokenizer.infix_finditer = AffixRegex(infixes).finditer
+    tokenizer.infix_finditer = AffixRegex.infixes(list(defaults.infixes) + list(EXTRA_INFIXES)).finditer
     tokenizer.prefix_search = AffixRegex(prefixes).search
     tokenizer.suffix_search = SuffixSearch(list(defaults.suffixes) + list(EXTRA_SUFFIXES)).search
 

@@ -9,7 +9,7 @@ import re
 import spacy
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
-from extractors.gene_model.affixes import AffixRegex, SuffixSearch, split_astral
+from extractors.gene_model.affixes import AffixRegex, SuffixSearch, _char_first, split_astral
 from extractors.gene_model.tokenizer import (
     EXTRA_INFIXES,
     EXTRA_PREFIXES,
@@ -53,7 +53,7 @@ def test_suffix_search_spans_match_spacys_regex():
 
 def test_prefix_and_infix_regexes_match_spacys():
     prefix, infix = compile_prefix_regex(PREFIXES), compile_infix_regex(INFIXES)
-    fast_prefix, fast_infix = AffixRegex(prefix), AffixRegex(infix)
+    fast_prefix, fast_infix = AffixRegex(prefix), AffixRegex.infixes(INFIXES)
     texts = _texts(PREFIXES + INFIXES)
     assert [_span(fast_prefix.search(t)) for t in texts] == [_span(prefix.search(t)) for t in texts]
     assert [[m.span() for m in fast_infix.finditer(t)] for t in texts] == [
@@ -68,6 +68,16 @@ def test_split_astral_keeps_classes_without_astral_characters_and_negated_ones()
     assert split != r"(?<=[a\U00020000-\U00020005])b"
     for text in ("ab", "\U00020003b", "\U00020006b", "cb"):
         assert _span(re.search(split, text)) == _span(re.search(r"(?<=[a\U00020000-\U00020005])b", text))
+
+
+def test_char_first_moves_only_one_leading_character_or_class_before_the_lookbehind():
+    assert _char_first(r"(?<=[0-9])\+") == r"\+(?<=(?:[0-9])\+)"
+    assert _char_first(r"(?<=a)[bc](?=d)") == r"[bc](?<=(?:a)[bc])(?=d)"
+    for kept in (r"(?<=a)b{2}", r"(?<=a)(?:b|cd)", r"(?<=[0-9])(?=[a-z]{4,})", r"[/\\]", r"a(?<=a)"):
+        assert _char_first(kept) == kept
+    for piece in (r"(?<=[0-9])\+", r"(?<=a)[bc](?=d)", r"(?<=a|b)c"):
+        for text in ("a+", "1+", "abd", "acd", "abe", "bc", "ac", "cc"):
+            assert _span(re.search(_char_first(piece), text)) == _span(re.search(piece, text))
 
 
 def test_affix_regexes_keep_spacys_patterns_for_serialisation_and_comparison():
