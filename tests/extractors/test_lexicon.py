@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from extractors.mentions import GENE
 from extractors.ner.build import read_filters
 from extractors.ner.lexicon import Concept, Entry, Lexicon, load_cache, save_cache
-from extractors.ner.matcher import LexiconMatcher, LexiconSet, Scan
+from extractors.ner.matcher import LexiconMatcher, LexiconSet, ShortWords
 from extractors.ner.text import fold, variants
 
 PTEN = Concept(GENE, "PTEN", ("HGNC:9588", "NCBIGene:5728"), "gene")
@@ -30,11 +35,19 @@ def test_a_lexicon_set_finds_what_each_lexicon_finds_alone_with_one_walk_per_tex
                                   Entry("ptenase", drug)])
     both = LexiconSet({GENE: tiny(), "CHEMICAL": drugs})
     text = "PTEN, ptenase and CAT; Interferon-Gamma with IFN-γ. PTENs interferon gammas"
-    scan = Scan.of(text)
+    scan = both.scan(text)
     for label, lexicon in ((GENE, tiny()), ("CHEMICAL", drugs)):
         assert both.find(label, text, scan) == LexiconMatcher(lexicon).find(text)
     assert list(scan.walks) == [id(both)]  # the second lexicon reused the first one's walk
     assert [text[h.start:h.end] for h in both.find("CHEMICAL", text)] == ["ptenase", "Interferon-Gamma"]
+
+
+@given(st.text(alphabet="ab1_- .,αé²٣(", max_size=40))
+def test_short_words_are_the_whole_words_that_are_keys_in_ascii_and_other_text(text):
+    keys = frozenset({"a", "ab", "b1", "1", "é", "αb", "ab1"})
+    expected = tuple((m.group(), *m.span()) for m in re.finditer(r"[^\W_]+", text)
+                     if len(m.group()) <= 5 and m.group() in keys)
+    assert ShortWords(keys).find(text) == expected
 
 
 def test_exact_case_entries_ignore_other_cases_and_names_match_any_case():
