@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 EXTRACTOR_VERSION = "ner1"
 # New words a cached pipeline may take in before ``fresh_pipeline`` rebuilds it. Every word the vocab has
 # not seen adds a lexeme, strings, tokenizer cache entries and token vectors that spaCy never frees: about
-# 4 KB of resident memory each (`resistmine bench`, first-sight stage). 150,000 caps that at ~600 MB over
-# the ~600 MB of the loaded pipeline, where mining the whole baseline would otherwise grow without bound.
+# 5 KB of resident memory each (`resistmine bench`, first-sight stage). 150,000 caps that at ~750 MB over
+# the ~500 MB of the loaded pipeline, where mining the whole baseline would otherwise grow without bound.
 MAX_NEW_WORDS = 150_000
 
 
