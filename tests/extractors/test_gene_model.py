@@ -227,3 +227,25 @@ def test_non_candidates_are_gene_like_tokens_never_inside_a_gene():
     gated = load_tagger().lexicon
     assert gated.non_candidates and not gated.non_candidates & gated.symbols
     assert not gated.is_candidate(sorted(gated.non_candidates)[0]) and gated.is_candidate("PTEN")
+
+
+def test_matmul_ops_multiply_as_thincs_own_and_are_restored_after_the_block():
+    import numpy
+    from thinc.api import Linear, NumpyOps
+
+    from extractors.gene_model.head import MatmulOps, matmul_ops
+
+    rng = numpy.random.default_rng(0)
+    x, y = rng.random((7, 5), dtype="f"), rng.random((5, 3), dtype="f")
+    ours, theirs = MatmulOps(), NumpyOps()
+    for a, b, t1, t2 in ((x, y, False, False), (x.T.copy(), y, True, False), (x, y.T.copy(), False, True)):
+        numpy.testing.assert_allclose(ours.gemm(a, b, trans1=t1, trans2=t2),
+                                      theirs.gemm(a, b, trans1=t1, trans2=t2), rtol=1e-6)
+    out = numpy.zeros((7, 3), dtype="f")
+    assert ours.gemm(x, y, out=out) is out and numpy.allclose(out, x @ y)
+    layer = Linear(3, 5).initialize()
+    before = layer.ops
+    with matmul_ops(layer):
+        assert isinstance(layer.ops, MatmulOps)
+        layer.predict(x)
+    assert layer.ops is before
