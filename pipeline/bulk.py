@@ -396,8 +396,9 @@ def _build_flow(runner: Any, progress: Callable[[str], None] | None) -> Any:
                 say(f"done {outcome.file}: {outcome.abstracts} abstracts, {outcome.triples} triples")
         else:
             for path in todo:
-                nlp = mining_pipeline(model, max_new_words)
-                outcome = local_file_task(path, store, nlp, n_process, batch_size, chunk_size, progress)
+                # no reference kept across files: a pipeline that is rebuilt must be free to go
+                outcome = local_file_task(path, store, mining_pipeline(model, max_new_words), n_process,
+                                          batch_size, chunk_size, progress)
                 outcomes[outcome.file] = outcome
                 say(f"done {outcome.file}: {outcome.abstracts} abstracts, {outcome.triples} triples")
         return [outcomes[file_key(Path(name))] for name in files]

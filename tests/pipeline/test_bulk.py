@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -156,7 +157,7 @@ def test_a_killed_run_resumes_at_the_unfinished_file_without_loss_or_duplicates(
 
 def test_a_pipeline_rebuilt_before_every_file_writes_the_same_tables(nlp, sample_files, prefect_harness,
                                                                      tmp_path):
-    from extractors.api import load_pipeline, new_words
+    from extractors.api import _BUILT_WORDS, load_pipeline, new_words
 
     list(iter_file_chunks(sample_files[0], nlp, chunk_size=50, limit=5))
     assert new_words(nlp) > 0
@@ -164,6 +165,9 @@ def test_a_pipeline_rebuilt_before_every_file_writes_the_same_tables(nlp, sample
     run_bulk(sample_files, settings, chunk_size=25, progress=lambda _message: None)
 
     assert load_pipeline() is not nlp  # every file past the budget of 0 new words got a new pipeline
+    gc.collect()
+    alive = set(_BUILT_WORDS)
+    assert alive == {nlp, load_pipeline()}, f"{len(alive) - 2} outgrown pipelines are still referenced"
     _, reference_out = _reference(sample_files, nlp, tmp_path / "reference")
     for name in TABLES:
         assert (tmp_path / "out" / name).read_bytes() == (reference_out / name).read_bytes(), name
