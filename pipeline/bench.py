@@ -138,11 +138,21 @@ class BenchReport:
             "end_to_end_1_vs_tokenizer": _div(rate("end_to_end_1_process"), rate("blank_tokenizer")),
             "end_to_end_per_core": _round(rate("end_to_end_1_process")),
             "end_to_end_first_sight_per_core": _round(rate("end_to_end_first_sight")),
+            "end_to_end_after_warm_up_per_core": _round(rate("end_to_end_after_warm_up")),
             "end_to_end_all_cores_per_core": _round(rate("end_to_end_all_cores")),
         }
 
-    def cpu_projection_hours(self, abstracts: int = 26_000_000, workers: int = 1) -> float | None:
-        per_core = self.cpu_ratios()["end_to_end_per_core"]
+    def cpu_projection_hours(self, abstracts: int = 26_000_000, workers: int = 1,
+                             new_text: bool = False) -> float | None:
+        """Wall time on ``workers`` dedicated cores at the per-CPU-second rate on repeated texts, or with
+        ``new_text`` at the rate on abstracts the pipeline has not seen (after the warm-up when there was
+        one: a long run's pipeline has seen many abstracts)."""
+        ratios = self.cpu_ratios()
+        if new_text:
+            per_core = ratios["end_to_end_after_warm_up_per_core"]
+            per_core = per_core or ratios["end_to_end_first_sight_per_core"]
+        else:
+            per_core = ratios["end_to_end_per_core"]
         return self._hours(abstracts, per_core, workers, cpu=True)
 
     def writer_limit(self, cpu: bool = False) -> float | None:
@@ -219,6 +229,10 @@ class BenchReport:
             "projection_hours_26M_per_cpu_second": {
                 "this_machine": self.cpu_projection_hours(workers=self.cores),
                 **{f"{n}_workers": self.cpu_projection_hours(workers=n) for n in (8, 32, 128)},
+            },
+            "projection_hours_26M_new_text_per_cpu_second": {
+                "this_machine": self.cpu_projection_hours(workers=self.cores, new_text=True),
+                **{f"{n}_workers": self.cpu_projection_hours(workers=n, new_text=True) for n in (8, 32, 128)},
             },
             "environment": self.environment,
         }
@@ -433,57 +447,129 @@ def end_to_end(files: Sequence[Path], nlp: Any, n_process: int, batch_size: int,
     return done, time.perf_counter() - start, stored, store_seconds, store_cpu
 
 
-def bench_first_sight(files: Sequence[Path], nlp: Any, articles: Sequence[Article], batch_size: int,
-                      store_dir: Path) -> StageResult:
-    """End to end over abstracts the pipeline has not seen: it first mines the second half of them (lazy
-    loads, warm caches), then the first half is timed once, as a stream of new abstracts would run.
+def split_corpus(files: Sequence[Path], out_dir: Path,
+                 records: int | None = None) -> tuple[list[Path], list[Path]]:
+    """The first ``records`` records of ``files`` (all by default) cut into two halves, written as PubMed
+    XML files with the same prolog and root: the first-sight stage times each half on a pipeline that has
+    mined only the other one."""
+    spans = []  # (file number, path, head, tail, record texts)
+    for number, path in enumerate(files):
+        text = _entrez_input(path).decode("utf-8")
+        start = _RECORDS.search(text)
+        if start is None:
+            continue
+        tag = start.group(0)[1:-1].strip()  # the top-level record element: PubmedArticle or MedlineCitation
+        ends = [m.end() for m in re.finditer(f"</{tag}>", text)]
+        bounds = [start.start(), *ends]
+        bodies = [text[i:j] for i, j in zip(bounds, bounds[1:], strict=False)]
+        spans.append((number, path, text[: start.start()], text[ends[-1] :] if ends else "", bodies))
+    total = sum(len(bodies) for *_, bodies in spans)
+    budget = total if records is None else min(records, total)
+    cut = budget // 2
+    first, second = [], []
+    taken = 0
+    for number, path, head, tail, bodies in spans:
+        bodies = bodies[: max(0, budget - taken)]
+        mine = {1: bodies[: max(0, cut - taken)], 2: bodies[max(0, cut - taken) :]}
+        taken += len(bodies)
+        stem = path.name.removesuffix(".gz").removesuffix(".xml")
+        for half, out in ((1, first), (2, second)):
+            if mine[half]:
+                target = out_dir / f"half{half}-{number}-{stem}.xml.gz"
+                with gzip.open(target, "wt", encoding="utf-8") as handle:
+                    handle.write(head + "".join(mine[half]) + tail)
+                out.append(target)
+    return first, second
+
+
+def read_warm_up(paths: Sequence[Path], skip_pmids: set[str] = frozenset()) -> list[Article]:
+    """Abstracts to mine before a first-sight run: PubMed XML (``.xml``/``.xml.gz``) or PubTator files,
+    minus the benchmark's own PMIDs, so that what is timed stays unseen."""
+    from corpus.build import make_article
+    from corpus.errors import InputError
+    from corpus.pubmed_xml import iter_pubmed_xml
+    from extractors.evaluation.pubtator import read_pubtator
+
+    articles: list[Article] = []
+    for path in paths:
+        if not path.is_file():
+            raise InputError(f"warm-up corpus {path} does not exist")
+        if path.name.endswith((".xml", ".xml.gz")):
+            found = (a for a in iter_pubmed_xml(path) if isinstance(a, Article) and a.abstract)
+        else:
+            found = (make_article(d.pmid, d.title, [(None, None, d.abstract)]) for d in read_pubtator(path))
+        articles.extend(a for a in found if a.pmid not in skip_pmids)
+    unique = {a.pmid: a for a in articles}  # the annotated corpora share some abstracts
+    return list(unique.values())
+
+
+def bench_first_sight(halves: tuple[Sequence[Path], Sequence[Path]], nlp: Any, batch_size: int,
+                      warm_up: Sequence[Article] = (), name: str = "end_to_end_first_sight") -> StageResult:
+    """End to end over abstracts the pipeline has not seen, on the same texts as every other stage: each
+    half of the corpus is timed once, in a forked copy of the process, after that copy has mined the
+    ``warm_up`` abstracts and the other half (lazy loads done, caches warm).
 
     Every other stage repeats texts it has already seen, and its caches (the tokenizer's, the lexicon
-    flags, the gene tagger's token vectors) make repeats faster than new text."""
+    flags, the gene tagger's token vectors) make repeats faster than new text. The halves are timed
+    crosswise because they differ (the sample's first half has 16 % more characters)."""
+    runs = []
+    for timed, other in (halves, halves[::-1]):
+        if not timed or not other:
+            return StageResult(name, 0, 0.0, error="fewer than 2 records")
+        runs.append(_in_child(_first_sight_half, timed, other, nlp, batch_size, warm_up))
+    failed = next((run for run in runs if isinstance(run, str)), None)
+    if failed is not None:
+        return StageResult(name, 0, 0.0, error=failed)
+    items = sum(run[0] for run in runs)
+    added = sum(run[3] for run in runs)
+    kilobytes = sum(run[4] for run in runs) * 1024 / max(1, added)
+    seen = f"{len(warm_up)} other abstracts and " if warm_up else ""
+    return StageResult(name, items, sum(run[1] for run in runs), cpu_seconds=sum(run[2] for run in runs),
+                       note=f"parse + NER + relations + store; each half once, after {seen}the other half; "
+                       f"{added / max(1, items):.1f} new words per abstract, "
+                       f"{kilobytes:.1f} KB more resident memory each")
+
+
+def _first_sight_half(timed: Sequence[Path], other: Sequence[Path], nlp: Any, batch_size: int,
+                      warm_up: Sequence[Article]) -> tuple[int, float, float, int, float]:
+    """(abstracts, seconds, CPU seconds, words new to the vocab, MiB of resident memory they added)."""
     from extractors.api import extract_articles
 
-    half = len(articles) // 2
-    if half < 1:
-        return StageResult("end_to_end_first_sight", 0, 0.0, error="fewer than 2 abstracts")
-    for _ in extract_articles(articles[half:], nlp, batch_size=batch_size):
+    seen = [a for a in parse_files(other) if a.abstract]
+    for _ in extract_articles([*warm_up, *seen], nlp, batch_size=batch_size):
         pass
     words, rss, cpu_start = len(nlp.vocab), _rss_now_mb(), cpu_seconds()
-    items, seconds, *_ = end_to_end(files, nlp, 1, batch_size, half, store_dir)
-    cpu = cpu_seconds() - cpu_start
-    added = len(nlp.vocab) - words
-    # What a long run's memory grows by: spaCy keeps every new word (extractors.api.fresh_pipeline).
-    growth = "" if not added else f", {(_rss_now_mb() - rss) * 1024 / added:.1f} KB more resident memory each"
-    return StageResult("end_to_end_first_sight", items, seconds, cpu_seconds=cpu,
-                       note="parse + NER + relations + store on abstracts not seen before; one run; "
-                       f"{added / max(1, items):.1f} new words per abstract{growth}")
-
-
-_CHILD_ARGS: tuple = ()
-
-
-def _first_sight_job() -> StageResult:
-    files, nlp, articles, batch_size = _CHILD_ARGS
     with tempfile.TemporaryDirectory(prefix="resistmine-bench-") as tmp:
-        return bench_first_sight(files, nlp, articles, batch_size, Path(tmp))
+        items, seconds, *_ = end_to_end(timed, nlp, 1, batch_size, None, Path(tmp))
+    # What a long run's memory grows by: spaCy keeps every new word (extractors.api.fresh_pipeline).
+    return items, seconds, cpu_seconds() - cpu_start, len(nlp.vocab) - words, _rss_now_mb() - rss
 
 
-def _first_sight_in_child(files: Sequence[Path], nlp: Any, articles: Sequence[Article],
-                          batch_size: int) -> StageResult:
-    """``bench_first_sight`` in a forked copy of this process, so that what it leaves behind (grown
-    caches and vocab) does not change the stages measured after it here. Without fork, in this process."""
+_CHILD_CALL: tuple = ()
+
+
+def _child_job() -> Any:
+    func, args = _CHILD_CALL
+    return func(*args)
+
+
+def _in_child(func: Callable[..., Any], *args: Any) -> Any:
+    """``func(*args)`` in a forked copy of this process, so that what it leaves behind (grown caches
+    and vocab) does not change the stages measured after it here; without fork, in this process.
+    A failure comes back as its message."""
     import multiprocessing
 
-    global _CHILD_ARGS
-    _CHILD_ARGS = (files, nlp, articles, batch_size)
+    global _CHILD_CALL
+    _CHILD_CALL = (func, args)
     try:
         if "fork" not in multiprocessing.get_all_start_methods():
-            return _first_sight_job()
+            return _child_job()
         with multiprocessing.get_context("fork").Pool(1) as pool:
-            return pool.apply(_first_sight_job)
+            return pool.apply(_child_job)
     except Exception as exc:  # reported in the output: a broken stage must not hide the others
-        return StageResult("end_to_end_first_sight", 0, 0.0, error=f"{type(exc).__name__}: {exc}")
+        return f"{type(exc).__name__}: {exc}"
     finally:
-        _CHILD_ARGS = ()
+        _CHILD_CALL = ()
 
 
 def _own_cpu() -> float:
@@ -518,20 +604,27 @@ def _with_abstract(articles: Iterable[Article]) -> Iterator[Article]:
 
 def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, model: str | None = None,
               n_process: int | None = None, batch_size: int = 64, repeat: int = 3,
-              progress: Callable[[str], None] | None = None, copies: int = 1) -> BenchReport:
-    """Run every stage on the same texts and return the measurements (``copies``: ``replicate_corpus``)."""
+              progress: Callable[[str], None] | None = None, copies: int = 1,
+              warm_up: Sequence[Path] = ()) -> BenchReport:
+    """Run every stage on the same texts and return the measurements (``copies``: ``replicate_corpus``;
+    ``warm_up``: abstracts a long run's pipeline would have seen before, ``read_warm_up``)."""
     from corpus.errors import InputError
 
     files = [Path(f) for f in (files or [DEFAULT_CORPUS])]
     for path in files:
         if not path.is_file():
             raise InputError(f"bench corpus {path} does not exist")
+    warm_up = [Path(f) for f in warm_up]
+    for path in warm_up:
+        if not path.is_file():
+            raise InputError(f"warm-up corpus {path} does not exist")
     say = progress or (lambda _message: None)
     if copies > 1:
         with tempfile.TemporaryDirectory(prefix="resistmine-bench-copies-") as tmp:
             say(f"writing the corpus {copies} times over")
             copied = replicate_corpus(files, copies, Path(tmp))
-            report = run_bench(copied, limit, model, n_process, batch_size, repeat, progress)
+            report = run_bench(copied, limit, model, n_process, batch_size, repeat, progress,
+                               warm_up=warm_up)
         return replace(report, corpus=tuple(str(f) for f in files), copies=copies)
     cores = n_process or os.cpu_count() or 1
     load_before = os.getloadavg()[0]  # other work on the machine skews every figure: report it
@@ -553,7 +646,14 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
     nlp = load_pipeline(model)  # as the bulk flow runs it: every lexicon loaded, heap frozen (load_pipeline)
     pipeline_rss = _rss_now_mb()
     say("end to end on abstracts the pipeline has not seen")
-    first_sight = _first_sight_in_child(files, nlp, with_abstract, batch_size)
+    records = next(i for i, a in enumerate(articles) if a is with_abstract[-1]) + 1  # up to --limit
+    with tempfile.TemporaryDirectory(prefix="resistmine-bench-halves-") as tmp:
+        halves = split_corpus(files, Path(tmp), records)
+        first_sight = [bench_first_sight(halves, nlp, batch_size)]
+        if warm_up:
+            warm = read_warm_up(warm_up, {a.pmid for a in articles})
+            say(f"end to end on new abstracts after {len(warm)} others")
+            first_sight.append(bench_first_sight(halves, nlp, batch_size, warm, "end_to_end_after_warm_up"))
     bench_components(nlp, with_abstract, batch_size)  # warm-up: lazy loads, tokenizer caches
     say("timing each component")
     runs = []
@@ -578,7 +678,7 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
                     error="" if relation_seconds else "not in pipeline",
                     cpu_seconds=relation_seconds * cpu_share),
     ]
-    stages.append(first_sight)
+    stages.extend(first_sight)
     with tempfile.TemporaryDirectory(prefix="resistmine-bench-") as tmp:
         for label, procs in (("end_to_end_1_process", 1), ("end_to_end_all_cores", cores)):
             say(f"end to end with {procs} process(es)")
@@ -663,4 +763,10 @@ def format_report(report: BenchReport) -> str:
     if cpu_hours is not None:
         others = ", ".join(f"{report.cpu_projection_hours(workers=n)} h on {n}" for n in (8, 32, 128))
         lines.append(f"  per CPU second (dedicated cores): {cpu_hours} h on {report.cores}; {others}")
+    new_hours = report.cpu_projection_hours(workers=report.cores, new_text=True)
+    if new_hours is not None:
+        others = ", ".join(
+            f"{report.cpu_projection_hours(workers=n, new_text=True)} h on {n}" for n in (8, 32, 128)
+        )
+        lines.append(f"  per CPU second on new abstracts: {new_hours} h on {report.cores}; {others}")
     return "\n".join(lines)

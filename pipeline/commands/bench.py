@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--copies", type=int, default=1, metavar="N",
                         help="mine the corpus N times over, PMIDs renumbered: a larger input, so the "
                         "all-cores run is not dominated by starting its workers (default 1)")
+    parser.add_argument("--warm-up", nargs="+", metavar="FILE", default=(),
+                        help="PubMed XML or PubTator files to mine before a second first-sight run, as a "
+                        "long run's pipeline has seen many abstracts (the corpus's own PMIDs are left out)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
@@ -41,7 +44,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     report = run_bench(args.corpus, limit=args.limit, model=settings.model, n_process=args.processes,
                        batch_size=args.batch_size or settings.batch_size, repeat=args.repeat,
-                       progress=progress, copies=args.copies)
+                       progress=progress, copies=args.copies,
+                       warm_up=args.warm_up)
     if args.json:
         print(json.dumps(report.as_dict()))
     else:

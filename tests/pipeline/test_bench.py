@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 
 import pytest
 from baseline_files import BASELINE
@@ -111,7 +112,7 @@ def test_bench_json_prints_one_object_with_every_stage(shared_dir, nlp, capsys):
     ):
         assert stages[name]["per_second"] > 0, (name, stages[name])
     assert stages["end_to_end_1_process"]["items"] == 40
-    assert stages["end_to_end_first_sight"]["items"] == 20  # the first half, after mining the second
+    assert stages["end_to_end_first_sight"]["items"] == 40  # each half once, after mining the other
     assert report["ratios_per_cpu_second"]["end_to_end_first_sight_per_core"] > 0
     assert stages["store_write"]["items"] >= 40  # every citation up to the 40th abstract is stored
     for name in ("xml_parse", "blank_tokenizer", "ner", "end_to_end_1_process", "end_to_end_all_cores"):
@@ -143,3 +144,54 @@ def test_copies_repeat_every_record_with_pmids_renumbered(shared_dir, tmp_path):
 def test_copies_must_be_positive(capsys):
     assert main(["bench", "--copies", "0"]) == 2
     assert "--copies must be at least 1" in capsys.readouterr().err
+
+
+def test_new_text_projection_uses_the_rate_after_the_warm_up_when_there_was_one():
+    e2e = StageResult("end_to_end_1_process", 100, 1.0, cpu_seconds=1.0)
+    first = StageResult("end_to_end_first_sight", 100, 2.0, cpu_seconds=2.0)
+    warmed = StageResult("end_to_end_after_warm_up", 100, 1.25, cpu_seconds=1.25)
+    report = BenchReport(("x",), 100, 100, 1, 2, (e2e, first), {}, 1.0, 1.0, 1.0)
+    assert report.cpu_projection_hours(360_000, workers=2, new_text=True) == 1.0  # 50/s per core
+    report = replace(report, stages=(e2e, first, warmed))
+    assert report.cpu_projection_hours(360_000, workers=2, new_text=True) == 0.62  # 80/s per core
+    assert report.cpu_projection_hours(360_000, workers=2) == 0.5
+
+
+def test_the_corpus_halves_hold_its_records_in_order_once(shared_dir, tmp_path):
+    from corpus.article import Article
+    from corpus.pubmed_xml import iter_pubmed_xml
+    from pipeline.bench import split_corpus
+
+    original = [r.pmid for r in iter_pubmed_xml(shared_dir / BASELINE) if isinstance(r, Article)]
+    first, second = split_corpus([shared_dir / BASELINE], tmp_path)
+    halves = [[r.pmid for f in files for r in iter_pubmed_xml(f) if isinstance(r, Article)]
+              for files in (first, second)]
+    assert halves[0] + halves[1] == original and len(halves[0]) == len(original) // 2
+    (tmp_path / "limited").mkdir()
+    first, second = split_corpus([shared_dir / BASELINE], tmp_path / "limited", records=11)
+    halves = [[r.pmid for f in files for r in iter_pubmed_xml(f) if isinstance(r, Article)]
+              for files in (first, second)]
+    assert halves == [original[:5], original[5:11]]
+
+
+def test_warm_up_reads_pubtator_and_xml_without_the_benchmark_s_own_abstracts(shared_dir, tmp_path):
+    from pipeline.bench import read_warm_up
+
+    pubtator = tmp_path / "gold.PubTator"
+    pubtator.write_text(
+        "11|t|PTEN loss in melanoma.\n11|a|PTEN loss blunts anti-PD-1 therapy.\n"
+        "11\t0\t4\tPTEN\tGene\t5728\n\n"
+        "12|t|IDO1 inhibition.\n12|a|IDO1 inhibitors with checkpoint blockade.\n\n"
+        "11|t|PTEN loss in melanoma.\n11|a|PTEN loss blunts anti-PD-1 therapy.\n\n",
+        encoding="utf-8",
+    )
+    articles = read_warm_up([pubtator], skip_pmids={"12"})
+    assert [a.pmid for a in articles] == ["11"]  # 12 is the benchmark's own; 11 once
+    assert articles[0].abstract == "PTEN loss blunts anti-PD-1 therapy."
+    from_xml = read_warm_up([shared_dir / BASELINE])
+    assert len(from_xml) == 526 and all(a.abstract for a in from_xml)
+
+
+def test_a_missing_warm_up_file_is_named_before_anything_runs(tmp_path, capsys):
+    assert main(["bench", "--warm-up", str(tmp_path / "absent.PubTator")]) == 2
+    assert f"warm-up corpus {tmp_path / 'absent.PubTator'} does not exist" in capsys.readouterr().err
