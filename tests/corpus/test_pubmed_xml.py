@@ -187,6 +187,25 @@ def test_truncated_gzip_yields_complete_citations_then_raises(tmp_path):
     assert all(isinstance(a, Article) and a.title for a in seen)
 
 
+def test_a_corrupt_deflate_stream_yields_complete_citations_then_raises(tmp_path):
+    data = bytearray(gzip.compress(gzip.decompress(shared_path(*BASELINE).read_bytes())))
+    middle = len(data) // 2
+    data[middle : middle + 64] = b"\xff" * 64  # damage inside the compressed stream, not at its end
+    broken = tmp_path / "corrupt.xml.gz"
+    broken.write_bytes(bytes(data))
+    seen = []
+    with pytest.raises(ParseError, match="corrupt.xml.gz: (corrupt or truncated gzip|malformed)"):
+        for item in iter_pubmed_xml(broken):
+            seen.append(item)
+    assert 100 < len(seen) < 604
+
+
+def test_nesting_past_libxml2_s_depth_limit_is_named_as_such():
+    deep = b"<PubmedArticleSet>" + b"<a>" * 300 + b"x" + b"</a>" * 300 + b"</PubmedArticleSet>"
+    with pytest.raises(ParseError, match="<bytes>: elements nested deeper than libxml2's limit, refused"):
+        list(iter_pubmed_xml(deep))
+
+
 @pytest.mark.parametrize(
     "data",
     [
