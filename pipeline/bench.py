@@ -605,7 +605,7 @@ def _with_abstract(articles: Iterable[Article]) -> Iterator[Article]:
 def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, model: str | None = None,
               n_process: int | None = None, batch_size: int = 64, repeat: int = 3,
               progress: Callable[[str], None] | None = None, copies: int = 1,
-              warm_up: Sequence[Path] = ()) -> BenchReport:
+              warm_up: Sequence[Path] = (), _copied: bool = False) -> BenchReport:
     """Run every stage on the same texts and return the measurements (``copies``: ``replicate_corpus``;
     ``warm_up``: abstracts a long run's pipeline would have seen before, ``read_warm_up``)."""
     from corpus.errors import InputError
@@ -623,8 +623,7 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
         with tempfile.TemporaryDirectory(prefix="resistmine-bench-copies-") as tmp:
             say(f"writing the corpus {copies} times over")
             copied = replicate_corpus(files, copies, Path(tmp))
-            report = run_bench(copied, limit, model, n_process, batch_size, repeat, progress,
-                               warm_up=warm_up)
+            report = run_bench(copied, limit, model, n_process, batch_size, repeat, progress, _copied=True)
         return replace(report, corpus=tuple(str(f) for f in files), copies=copies)
     cores = n_process or os.cpu_count() or 1
     load_before = os.getloadavg()[0]  # other work on the machine skews every figure: report it
@@ -645,15 +644,20 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
 
     nlp = load_pipeline(model)  # as the bulk flow runs it: every lexicon loaded, heap frozen (load_pipeline)
     pipeline_rss = _rss_now_mb()
-    say("end to end on abstracts the pipeline has not seen")
-    records = next(i for i, a in enumerate(articles) if a is with_abstract[-1]) + 1  # up to --limit
-    with tempfile.TemporaryDirectory(prefix="resistmine-bench-halves-") as tmp:
-        halves = split_corpus(files, Path(tmp), records)
-        first_sight = [bench_first_sight(halves, nlp, batch_size)]
-        if warm_up:
-            warm = read_warm_up(warm_up, {a.pmid for a in articles})
-            say(f"end to end on new abstracts after {len(warm)} others")
-            first_sight.append(bench_first_sight(halves, nlp, batch_size, warm, "end_to_end_after_warm_up"))
+    if _copied:  # each half would hold the same texts as the other: nothing would be new
+        skipped = "not measured with --copies: the copies repeat the same texts"
+        first_sight = [StageResult("end_to_end_first_sight", 0, 0.0, error=skipped)]
+    else:
+        say("end to end on abstracts the pipeline has not seen")
+        records = next(i for i, a in enumerate(articles) if a is with_abstract[-1]) + 1  # up to --limit
+        with tempfile.TemporaryDirectory(prefix="resistmine-bench-halves-") as tmp:
+            halves = split_corpus(files, Path(tmp), records)
+            first_sight = [bench_first_sight(halves, nlp, batch_size)]
+            if warm_up:
+                warm = read_warm_up(warm_up, {a.pmid for a in articles})
+                say(f"end to end on new abstracts after {len(warm)} others")
+                first_sight.append(bench_first_sight(halves, nlp, batch_size, warm,
+                                                     "end_to_end_after_warm_up"))
     bench_components(nlp, with_abstract, batch_size)  # warm-up: lazy loads, tokenizer caches
     say("timing each component")
     runs = []

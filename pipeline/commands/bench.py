@@ -37,6 +37,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError(f"--batch-size must be at least 1, not {args.batch_size}")
     if args.copies < 1:
         raise InputError(f"--copies must be at least 1, not {args.copies}")
+    if args.copies > 1 and args.warm_up:
+        raise InputError("--warm-up and --copies do not go together: the copies repeat the same texts, "
+                         "so nothing would be new after the warm-up")
 
     def progress(message: str) -> None:
         if not args.json:

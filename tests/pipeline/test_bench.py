@@ -146,6 +146,13 @@ def test_copies_must_be_positive(capsys):
     assert "--copies must be at least 1" in capsys.readouterr().err
 
 
+def test_warm_up_with_copies_is_refused_as_it_would_time_nothing_new(tmp_path, capsys):
+    gold = tmp_path / "gold.PubTator"
+    gold.write_text("1|t|T\n1|a|A\n\n", encoding="utf-8")
+    assert main(["bench", "--copies", "2", "--warm-up", str(gold)]) == 2
+    assert "--warm-up and --copies do not go together" in capsys.readouterr().err
+
+
 def test_new_text_projection_uses_the_rate_after_the_warm_up_when_there_was_one():
     e2e = StageResult("end_to_end_1_process", 100, 1.0, cpu_seconds=1.0)
     first = StageResult("end_to_end_first_sight", 100, 2.0, cpu_seconds=2.0)
