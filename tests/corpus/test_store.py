@@ -67,6 +67,23 @@ def test_newer_version_replaces_older_and_older_is_ignored(tmp_path):
     assert store.get(seed.pmid).keywords == ("immunotherapy",)
 
 
+def test_one_batch_applies_its_records_in_stream_order(tmp_path):
+    # each record of a batch sees what the records before it wrote
+    store = CorpusStore(tmp_path)
+    [seed] = bundled_articles()
+    v2 = replace(seed, version=2, title="Corrected title.")
+    other = replace(seed, pmid="123456", title="Another article.")
+    batch = [seed, v2, seed, other, Deletion((other.pmid,)), other, v2]
+    assert store.apply_batch(batch, source="file") == UpsertStats(
+        inserted=3, updated=1, unchanged=1, deleted=1, older=1
+    )
+    assert store.get(seed.pmid) == v2 and store.get(other.pmid) == other
+    assert store.deleted_pmids() == set()  # re-inserted after its deletion
+    later = [replace(v2, keywords=("ici",)), Deletion((seed.pmid,))]
+    assert store.apply_batch(later) == UpsertStats(updated=1, deleted=1)
+    assert store.get(seed.pmid) is None and store.deleted_pmids() == {seed.pmid}
+
+
 def test_deletion_removes_article_and_results(tmp_path):
     store = CorpusStore(tmp_path)
     [seed] = bundled_articles()
