@@ -94,8 +94,12 @@ def test_entrez_read_failure_is_reported_not_raised(tmp_path):
 
 
 @pytest.mark.slow
-def test_bench_json_prints_one_object_with_every_stage(shared_dir, nlp, capsys):
-    code = main(["bench", "--corpus", str(shared_dir / BASELINE), "--limit", "40", "--repeat", "1", "--json"])
+def test_bench_json_prints_one_object_with_every_stage(shared_dir, nlp, capsys, tmp_path):
+    warm = tmp_path / "warm.PubTator"
+    warm.write_text("7|t|PTEN loss.\n7|a|PTEN loss blunts anti-PD-1 therapy.\n\n"
+                    "8|t|IDO1.\n8|a|IDO1 inhibitors with checkpoint blockade.\n\n", encoding="utf-8")
+    code = main(["bench", "--corpus", str(shared_dir / BASELINE), "--limit", "40", "--repeat", "1", "--json",
+                 "--warm-up", str(warm)])
     assert code == 0
     report = json.loads(capsys.readouterr().out)  # exactly one JSON document on stdout
     assert report["abstracts"] == 40 and report["citations"] == 604
@@ -114,6 +118,9 @@ def test_bench_json_prints_one_object_with_every_stage(shared_dir, nlp, capsys):
     assert stages["end_to_end_1_process"]["items"] == 40
     assert stages["end_to_end_first_sight"]["items"] == 40  # each half once, after mining the other
     assert report["ratios_per_cpu_second"]["end_to_end_first_sight_per_core"] > 0
+    warmed = stages["end_to_end_after_warm_up"]
+    assert warmed["items"] == 40 and "after 2 other abstracts and the other half" in warmed["note"]
+    assert report["projection_hours_26M_new_text_per_cpu_second"]["this_machine"] > 0
     assert stages["store_write"]["items"] >= 40  # every citation up to the 40th abstract is stored
     for name in ("xml_parse", "blank_tokenizer", "ner", "end_to_end_1_process", "end_to_end_all_cores"):
         assert stages[name]["per_cpu_second"] > 0, (name, stages[name])
