@@ -614,10 +614,6 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
     for path in files:
         if not path.is_file():
             raise InputError(f"bench corpus {path} does not exist")
-    warm_up = [Path(f) for f in warm_up]
-    for path in warm_up:
-        if not path.is_file():
-            raise InputError(f"warm-up corpus {path} does not exist")
     say = progress or (lambda _message: None)
     if copies > 1:
         with tempfile.TemporaryDirectory(prefix="resistmine-bench-copies-") as tmp:
@@ -630,6 +626,8 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
 
     say("parsing XML")
     xml_stage, articles = bench_xml_parse(files, repeat)
+    # read now, so that a bad warm-up file is reported before the long stages
+    warm = read_warm_up([Path(f) for f in warm_up], {a.pmid for a in articles}) if warm_up else []
     say("Entrez.read on the same XML")
     entrez_stage = bench_entrez_read(files, repeat)
     with_abstract = list(_with_abstract(articles))[:limit] if limit else list(_with_abstract(articles))
@@ -653,8 +651,7 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
         with tempfile.TemporaryDirectory(prefix="resistmine-bench-halves-") as tmp:
             halves = split_corpus(files, Path(tmp), records)
             first_sight = [bench_first_sight(halves, nlp, batch_size)]
-            if warm_up:
-                warm = read_warm_up(warm_up, {a.pmid for a in articles})
+            if warm:
                 say(f"end to end on new abstracts after {len(warm)} others")
                 first_sight.append(bench_first_sight(halves, nlp, batch_size, warm,
                                                      "end_to_end_after_warm_up"))

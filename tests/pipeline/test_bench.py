@@ -206,6 +206,20 @@ def test_warm_up_reads_pubtator_and_xml_without_the_benchmark_s_own_abstracts(sh
     assert len(from_xml) == 526 and all(a.abstract for a in from_xml)
 
 
-def test_a_missing_warm_up_file_is_named_before_anything_runs(tmp_path, capsys):
-    assert main(["bench", "--warm-up", str(tmp_path / "absent.PubTator")]) == 2
-    assert f"warm-up corpus {tmp_path / 'absent.PubTator'} does not exist" in capsys.readouterr().err
+def test_a_missing_warm_up_file_is_named_before_the_pipeline_runs(tmp_path, capsys, monkeypatch):
+    corpus = tmp_path / "one.xml"
+    corpus.write_text(
+        '<?xml version="1.0"?><PubmedArticleSet><PubmedArticle><MedlineCitation><PMID Version="1">1</PMID>'
+        "<Article><ArticleTitle>T</ArticleTitle><Abstract><AbstractText>PTEN loss.</AbstractText></Abstract>"
+        "</Article></MedlineCitation></PubmedArticle></PubmedArticleSet>",
+        encoding="utf-8",
+    )
+    import extractors.api
+
+    def no_pipeline(*_args, **_kwargs):
+        raise AssertionError("the pipeline was loaded before the warm-up files were read")
+
+    monkeypatch.setattr(extractors.api, "load_pipeline", no_pipeline)
+    absent = tmp_path / "absent.PubTator"
+    assert main(["bench", "--corpus", str(corpus), "--repeat", "1", "--warm-up", str(absent)]) == 2
+    assert f"warm-up corpus {absent} does not exist" in capsys.readouterr().err
