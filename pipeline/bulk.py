@@ -416,6 +416,10 @@ def run_bulk(files: Sequence[Path | str], settings: Settings, dask_address: str 
         raise InputError("give either --dask-address or --workers, not both")
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, not {workers}")
+    processes = settings.n_process
+    if type(processes) is not int or processes < 1:
+        raise InputError(f"n_process (--processes) must be a whole number of processes (1 or more), "
+                         f"not {processes!r}")
     budget = settings.max_new_words
     if budget is not None and (type(budget) is not int or budget < 0):
         raise InputError(f"max_new_words must be a whole number of words (0 or more), not {budget!r}")

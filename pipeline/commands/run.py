@@ -30,13 +30,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--files", nargs="+", metavar="FILE", help="mine PubMed baseline/update XML files")
     parser.add_argument("--dask-address", help="with --files: Dask scheduler to spread files over")
     parser.add_argument("--workers", type=int, help="with --files: start a local Dask cluster of N workers")
+    parser.add_argument("--processes", type=int, metavar="N",
+                        help="with --files: processes that share each file's abstracts on this machine "
+                        "(default: n_process of the config)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from corpus.errors import InputError
 
     settings = settings.with_overrides(
-        query=args.query, mindate=args.mindate, maxdate=args.maxdate, max_records=args.max_records
+        query=args.query, mindate=args.mindate, maxdate=args.maxdate, max_records=args.max_records,
+        n_process=args.processes,
     )
     if args.max_records is not None and args.max_records < 1:
         raise InputError("--max-records must be at least 1")
@@ -46,8 +50,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         summary = run_bulk(args.files, settings, dask_address=args.dask_address, workers=args.workers)
         print(summary)
         return 0
-    if args.dask_address or args.workers:
-        raise InputError("--dask-address and --workers go with --files")
+    if args.dask_address or args.workers or args.processes:
+        raise InputError("--dask-address, --workers and --processes go with --files")
 
     from pipeline import mining
     from pipeline.progress import rich_progress

@@ -87,8 +87,23 @@ def test_extract_fetches_a_missing_pmid_and_names_one_that_does_not_exist(
 
 def test_run_options_that_do_not_go_together_are_input_errors(tmp_path, capsys) -> None:
     base = ("run", "--offline", "--no-prefect", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"))
-    code, _, err = _run(capsys, *base, "--workers", "2")
-    assert code == 2 and "--dask-address and --workers go with --files" in err
+    for option in ("--workers", "--processes"):
+        code, _, err = _run(capsys, *base, option, "2")
+        assert code == 2 and "--dask-address, --workers and --processes go with --files" in err
     code, _, err = _run(capsys, *base, "--max-records", "0")
     assert code == 2 and "--max-records must be at least 1" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_processes_set_the_cores_per_file_of_a_bulk_run(tmp_path, capsys, monkeypatch) -> None:
+    import pipeline.bulk
+
+    seen = []
+    monkeypatch.setattr(pipeline.bulk, "run_bulk", lambda files, settings, **_: seen.append(settings) or "")
+    config = tmp_path / "resistmine.toml"
+    config.write_text("n_process = 3\n", encoding="utf-8")
+    monkeypatch.setenv("RESISTMINE_CONFIG", str(config))
+    base = ("run", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"), "--files", "a.xml.gz")
+    assert _run(capsys, *base, "--processes", "2")[0] == 0
+    assert _run(capsys, *base)[0] == 0
+    assert [s.n_process for s in seen] == [2, 3]  # the flag, else the config's

@@ -28,6 +28,9 @@ def test_dask_options_are_checked_before_anything_runs(tmp_path):
         run_bulk([tmp_path / "x.xml"], settings, workers=2)
     with pytest.raises(InputError, match="max_new_words must be a whole number"):
         run_bulk([tmp_path / "x.xml"], replace(settings, max_new_words="lots"))
+    for processes in (0, "two"):
+        with pytest.raises(InputError, match=r"n_process \(--processes\) must be a whole number"):
+            run_bulk([tmp_path / "x.xml"], replace(settings, n_process=processes))
     assert not (tmp_path / "store").exists()
 
 
