@@ -53,7 +53,7 @@ def read_pubtator(path: Path | str) -> Iterator[PubtatorDocument]:
         raise InputError(f"cannot read gold file {path}: {exc.strerror}") from None
     with handle:
         pmid, title, abstract, mentions = None, "", "", []
-        for number, line in enumerate(handle, 1):
+        for number, line in enumerate(_lines(handle, path), 1):
             line = line.rstrip("\n")
             if not line.strip():
                 if pmid is not None:
@@ -79,6 +79,13 @@ def read_pubtator(path: Path | str) -> Iterator[PubtatorDocument]:
             mentions.append(GoldMention(start, end, parts[3], parts[4], ids))
         if pmid is not None:
             yield _document(path, pmid, title, abstract, mentions)
+
+
+def _lines(handle: Iterator[str], path: Path) -> Iterator[str]:
+    try:
+        yield from handle
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (compressed?): {exc.reason} at byte {exc.start}") from None
 
 
 def _document(path: Path, pmid: str, title: str, abstract: str,

@@ -86,6 +86,15 @@ def test_evaluate_command_prints_one_json_object(gold_file, capsys):
     assert data["gene_normalisation"]["accuracy"] == 1.0
 
 
+def test_a_compressed_or_binary_file_is_an_input_error_naming_it(tmp_path):
+    import gzip
+
+    path = tmp_path / "gold.PubTator.gz"
+    path.write_bytes(gzip.compress(b"1|t|PTEN loss.\n1|a|Abstract.\n\n"))
+    with pytest.raises(InputError, match=r"gold.PubTator.gz: not UTF-8 text \(compressed\?\)"):
+        list(read_pubtator(path))
+
+
 def test_evaluate_command_names_a_missing_gold_file(tmp_path, capsys):
     assert main(["evaluate", "ner", "--gold", str(tmp_path / "none.PubTator")]) == 2
     assert "none.PubTator" in capsys.readouterr().err
