@@ -500,6 +500,9 @@ def read_warm_up(paths: Sequence[Path], skip_pmids: set[str] = frozenset()) -> l
             found = (make_article(d.pmid, d.title, [(None, None, d.abstract)]) for d in read_pubtator(path))
         articles.extend(a for a in found if a.pmid not in skip_pmids)
     unique = {a.pmid: a for a in articles}  # the annotated corpora share some abstracts
+    if not unique:
+        raise InputError(f"no abstracts in the warm-up corpus {', '.join(map(str, paths))} "
+                         "but the benchmark's own")
     return list(unique.values())
 
 

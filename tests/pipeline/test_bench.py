@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 from baseline_files import BASELINE
 
+from corpus.errors import InputError
 from pipeline.bench import BenchReport, StageResult, _nearest_bundled_dtd, bench_entrez_read
 from pipeline.cli import main
 
@@ -204,6 +205,8 @@ def test_warm_up_reads_pubtator_and_xml_without_the_benchmark_s_own_abstracts(sh
     assert articles[0].abstract == "PTEN loss blunts anti-PD-1 therapy."
     from_xml = read_warm_up([shared_dir / BASELINE])
     assert len(from_xml) == 526 and all(a.abstract for a in from_xml)
+    with pytest.raises(InputError, match="no abstracts in the warm-up corpus .* but the benchmark's own"):
+        read_warm_up([shared_dir / BASELINE], skip_pmids={a.pmid for a in from_xml})
 
 
 def test_a_missing_warm_up_file_is_named_before_the_pipeline_runs(tmp_path, capsys, monkeypatch):
