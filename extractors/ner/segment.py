@@ -107,11 +107,11 @@ class AbbreviationFinder(BatchedPipe):
         orth = doc.to_array(ORTH).astype("uint64")
         opens = numpy.flatnonzero(orth == self.open_id)
         closes = numpy.flatnonzero(orth == self.close_id)
-        matches = []
-        for o in opens:
-            after = closes[closes > o + 1]
-            if len(after):
-                matches.append((0, int(o) + 1, int(after[0])))
+        # each "(" with the first ")" after the token that follows it, for all of them in one sorted search
+        first_close = numpy.searchsorted(closes, opens + 2)
+        found = first_close < len(closes)
+        paren_spans = zip(opens[found].tolist(), closes[first_close[found]].tolist(), strict=True)
+        matches = [(0, o + 1, c) for o, c in paren_spans]
         shorts, pairs, seen = [], [], set()
         for long_candidate, short_candidate in filter_matches(matches, doc):
             short, long = find_abbreviation(long_candidate, short_candidate)
