@@ -172,21 +172,28 @@ def test_new_text_projection_uses_the_rate_after_the_warm_up_when_there_was_one(
     assert report.cpu_projection_hours(360_000, workers=2) == 0.5
 
 
-def test_the_corpus_halves_hold_its_records_in_order_once(shared_dir, tmp_path):
+def _pmids(files) -> list[str]:
     from corpus.article import Article
     from corpus.pubmed_xml import iter_pubmed_xml
+
+    return [r.pmid for f in files for r in iter_pubmed_xml(f) if isinstance(r, Article)]
+
+
+def test_the_corpus_halves_hold_its_records_in_order_once(shared_dir, tmp_path):
     from pipeline.bench import split_corpus
 
-    original = [r.pmid for r in iter_pubmed_xml(shared_dir / BASELINE) if isinstance(r, Article)]
+    original = _pmids([shared_dir / BASELINE])
     first, second = split_corpus([shared_dir / BASELINE], tmp_path)
-    halves = [[r.pmid for f in files for r in iter_pubmed_xml(f) if isinstance(r, Article)]
-              for files in (first, second)]
-    assert halves[0] + halves[1] == original and len(halves[0]) == len(original) // 2
+    assert _pmids(first) + _pmids(second) == original and len(_pmids(first)) == len(original) // 2
     (tmp_path / "limited").mkdir()
     first, second = split_corpus([shared_dir / BASELINE], tmp_path / "limited", records=11)
-    halves = [[r.pmid for f in files for r in iter_pubmed_xml(f) if isinstance(r, Article)]
-              for files in (first, second)]
-    assert halves == [original[:5], original[5:11]]
+    assert [_pmids(first), _pmids(second)] == [original[:5], original[5:11]]
+    # the current format nests MedlineCitation in PubmedArticle; two files are halved as one corpus
+    current = shared_dir / "data" / "pubmed_xml" / "medline_baseline_samples" / "test_current_medline.xml.gz"
+    (tmp_path / "two").mkdir()
+    first, second = split_corpus([current, shared_dir / BASELINE], tmp_path / "two", records=10)
+    both = _pmids([current, shared_dir / BASELINE])
+    assert [_pmids(first), _pmids(second)] == [both[:5], both[5:10]] and len(first) == 2 and len(second) == 1
 
 
 def test_warm_up_reads_pubtator_and_xml_without_the_benchmark_s_own_abstracts(shared_dir, tmp_path):
