@@ -53,6 +53,14 @@ def test_ratios_targets_and_projection_follow_the_measured_rates():
     assert len(missed) == 3 and not any("RSS" in name for name in missed)
 
 
+def test_the_memory_target_is_judged_on_a_mining_process_not_on_the_bench_s_reference_runs():
+    report = replace(_report(end_to_end_1_process=400), peak_rss_mb=3000.0)  # e.g. Entrez.read's records
+    assert report.targets()["peak RSS < 2048 MiB"] is False  # nothing better measured: the process peak
+    measured = replace(report, mining_peak_rss_mb=700.0)
+    assert measured.targets()["peak RSS < 2048 MiB"] is True
+    assert measured.as_dict()["mining_peak_rss_mb"] == 700.0
+
+
 def test_cpu_rates_count_cpu_seconds_not_wall_time():
     shared = StageResult("end_to_end_1_process", 100, 4.0, cpu_seconds=1.0)  # 3/4 of the wall time waiting
     report = BenchReport(("x",), 1, 100, 1, 2, (shared,), {}, 1.0, 1.0, 1.0)
@@ -129,6 +137,8 @@ def test_bench_json_prints_one_object_with_every_stage(shared_dir, nlp, capsys, 
         "per_cpu_second"
     ]
     assert report["peak_rss_mb"] >= report["pipeline_rss_mb"] > 0
+    # a fresh process that loads the pipeline and mines the same 40 abstracts, measured on its own
+    assert report["pipeline_rss_mb"] * 0.8 < report["mining_peak_rss_mb"] < 2048
     assert set(report["ratios"]) >= {"xml_vs_entrez", "end_to_end_1_vs_tokenizer", "end_to_end_per_core"}
     assert report["projection_hours_26M"]["this_machine"] > 0
 
