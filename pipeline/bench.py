@@ -799,11 +799,12 @@ def format_report(report: BenchReport) -> str:
         figures = f"{stage.items:>8}{stage.seconds:>10.3f}{rate:>12}{cpu_rate:>11}"
         lines.append(f"{stage.name:<24}{figures}  {note}")
     lines += ["", "components (seconds): " + ", ".join(f"{k} {v:.3f}" for k, v in report.components.items())]
+    mining = ("not measured" if report.mining_peak_rss_mb is None
+              else f"{report.mining_peak_rss_mb:.0f} MiB")
     lines += [
-        f"peak RSS: {report.mining_rss_mb():.0f} MiB a fresh process mining the corpus; "
-        f"{report.peak_rss_mb:.0f} MiB this process, with its reference runs; "
-        f"{report.peak_rss_children_mb:.0f} MiB its largest worker; "
-        f"{report.pipeline_rss_mb:.0f} MiB after loading the pipeline",
+        f"peak RSS: a fresh process mining the corpus {mining}; this process, with its reference runs, "
+        f"{report.peak_rss_mb:.0f} MiB; its largest worker {report.peak_rss_children_mb:.0f} MiB; "
+        f"after loading the pipeline {report.pipeline_rss_mb:.0f} MiB",
         f"machine load (1-min average): {report.environment.get('load_average_1min', '?')}",
         "",
         "ratios: " + ", ".join(f"{k} {v}" for k, v in report.ratios().items()),
