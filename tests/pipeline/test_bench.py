@@ -137,8 +137,9 @@ def test_bench_json_prints_one_object_with_every_stage(shared_dir, nlp, capsys, 
         "per_cpu_second"
     ]
     assert report["peak_rss_mb"] >= report["pipeline_rss_mb"] > 0
-    # a fresh process that loads the pipeline and mines the same 40 abstracts, measured on its own
-    assert report["pipeline_rss_mb"] * 0.8 < report["mining_peak_rss_mb"] < 2048
+    # a fresh process that loads the pipeline (every lexicon: hundreds of MiB) and mines the same 40
+    # abstracts, measured on its own (this test process holds other tests' pipelines too)
+    assert 300 < report["mining_peak_rss_mb"] < 2048
     assert set(report["ratios"]) >= {"xml_vs_entrez", "end_to_end_1_vs_tokenizer", "end_to_end_per_core"}
     assert report["projection_hours_26M"]["this_machine"] > 0
 
