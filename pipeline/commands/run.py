@@ -50,7 +50,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         summary = run_bulk(args.files, settings, dask_address=args.dask_address, workers=args.workers)
         print(summary)
         return 0
-    if args.dask_address or args.workers or args.processes:
+    if args.dask_address or args.workers is not None or args.processes is not None:
         raise InputError("--dask-address, --workers and --processes go with --files")
 
     from pipeline import mining
