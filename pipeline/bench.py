@@ -302,12 +302,17 @@ def replicate_corpus(files: Sequence[Path], copies: int, out_dir: Path) -> list[
         first, last = starts[0].start(), ends[-1].end()
         head, body, tail = text[:first], text[first:last], text[last:]
         parts = [_renumbered(body, copy * PMID_OFFSET) for copy in range(copies)]
-        stem = path.name.removesuffix(".gz").removesuffix(".xml")
-        target = out_dir / f"copies{copies}-{number}-{stem}.xml.gz"
-        with gzip.open(target, "wt", encoding="utf-8") as handle:
-            handle.write(head + "\n".join(parts) + tail)
-        out.append(target)
+        out.append(_write_derived(out_dir, f"copies{copies}-{number}", path, head + "\n".join(parts) + tail))
     return out
+
+
+def _write_derived(out_dir: Path, label: str, source: Path, text: str) -> Path:
+    """``text`` as ``out_dir/LABEL-STEM.xml.gz``, STEM the name of the file it was made from."""
+    stem = source.name.removesuffix(".gz").removesuffix(".xml")
+    target = out_dir / f"{label}-{stem}.xml.gz"
+    with gzip.open(target, "wt", encoding="utf-8") as handle:
+        handle.write(text)
+    return target
 
 
 def _entrez_input(path: Path) -> bytes:
@@ -483,13 +488,10 @@ def split_corpus(files: Sequence[Path], out_dir: Path,
         bodies = bodies[: max(0, budget - taken)]
         mine = {1: bodies[: max(0, cut - taken)], 2: bodies[max(0, cut - taken) :]}
         taken += len(bodies)
-        stem = path.name.removesuffix(".gz").removesuffix(".xml")
         for half, out in ((1, first), (2, second)):
             if mine[half]:
-                target = out_dir / f"half{half}-{number}-{stem}.xml.gz"
-                with gzip.open(target, "wt", encoding="utf-8") as handle:
-                    handle.write(head + "".join(mine[half]) + tail)
-                out.append(target)
+                text = head + "".join(mine[half]) + tail
+                out.append(_write_derived(out_dir, f"half{half}-{number}", path, text))
     return first, second
 
 
@@ -567,15 +569,19 @@ def _child_job() -> Any:
     return func(*args)
 
 
-def _in_child(func: Callable[..., Any], *args: Any) -> Any:
+def _in_child(func: Callable[..., Any], *args: Any, fresh: bool = False) -> Any:
     """``func(*args)`` in a forked copy of this process, so that what it leaves behind (grown caches
-    and vocab) does not change the stages measured after it here; without fork, in this process.
-    A failure comes back as its message."""
+    and vocab) does not change the stages measured after it here; without fork, in this process. With
+    ``fresh``, in a newly started interpreter that inherits no memory (``args`` must pickle). A failure
+    comes back as its message."""
     import multiprocessing
 
     global _CHILD_CALL
     _CHILD_CALL = (func, args)
     try:
+        if fresh:
+            with multiprocessing.get_context("spawn").Pool(1) as pool:
+                return pool.apply(func, args)
         if "fork" not in multiprocessing.get_all_start_methods():
             return _child_job()
         with multiprocessing.get_context("fork").Pool(1) as pool:
@@ -592,13 +598,7 @@ def mining_peak_rss(files: Sequence[Path], model: str | None, batch_size: int,
     process, as a bulk run does: the bench's own process also holds every parsed article and the records
     ``Entrez.read`` builds, which on a full baseline file would be most of its peak. A failure comes
     back as its message."""
-    import multiprocessing
-
-    try:
-        with multiprocessing.get_context("spawn").Pool(1) as pool:  # spawn: no memory inherited
-            return pool.apply(_mine_and_measure, ([str(f) for f in files], model, batch_size, limit))
-    except Exception as exc:  # reported in the output: a broken stage must not hide the others
-        return f"{type(exc).__name__}: {exc}"
+    return _in_child(_mine_and_measure, [str(f) for f in files], model, batch_size, limit, fresh=True)
 
 
 def _mine_and_measure(files: list[str], model: str | None, batch_size: int, limit: int | None) -> float:
