@@ -6,6 +6,10 @@ bytes or a binary file object. Memory stays constant: each citation is converted
 ends and then cleared. ``<DeleteCitation>`` yields a :class:`Deletion`. Truncated or malformed input
 raises :class:`~corpus.errors.ParseError` at the point of damage; citations completed before it have
 already been yielded, so callers store per batch and commit only whole batches.
+
+Two readers give the same records: expat driven from C (``corpus/_pubmed_expat.c``, built at install when
+a C compiler is at hand; it keeps only the fields read here and builds no tree) and lxml (always there).
+Each reads a citation into a :class:`RawCitation`; one function turns that into the ``Article``.
 """
 
 from __future__ import annotations
@@ -13,19 +17,59 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from lxml import etree
 
 from corpus.article import Article, MeshHeading
 from corpus.build import cached_pub_date, is_pmid, make_article, pub_date
 from corpus.errors import ParseError
-from corpus.xmlsafe import iterparse, open_binary
+from corpus.xmlsafe import GuardedReader, hardened_parser, iterparse, open_binary, syntax_error
+
+try:
+    from corpus._pubmed_expat import Scanner as _Scanner
+except ImportError:  # not compiled (no C compiler at install): lxml reads everything
+    _Scanner = None
+
+ENGINES = ("expat", "lxml") if _Scanner is not None else ("lxml",)
+DEFAULT_ENGINE = ENGINES[0]
 
 SOURCE = "pubmed-xml"
 RETRACTED_TYPE = "Retracted Publication"
 _TAGS = ("PubmedArticle", "PubmedBookArticle", "MedlineCitation", "DeleteCitation", "ERROR")
 _ROOTS = {"PubmedArticleSet", "MedlineCitationSet", "PubmedBookArticleSet"}
+_CHUNK = 1 << 18  # bytes handed to expat at a time
+
+
+class RawCitation(NamedTuple):
+    """What both readers take from a ``MedlineCitation`` (and its ``PubmedData``): texts stripped, each
+    field from the first element of its kind unless a list; ``None`` where the element is absent. The C
+    reader fills it by position: keep the order in step with ``enum field`` in ``_pubmed_expat.c``."""
+
+    pmid: str | None
+    version: str | None  # the PMID's Version attribute
+    status: str
+    has_article: bool
+    title: str | None
+    vernacular: str | None
+    sections: list[tuple[str | None, str | None, str]]  # (Label, NlmCategory, text) of each AbstractText
+    authors: list[str]  # "LastName Initials" or the collective name, not yet single-spaced
+    has_journal: bool
+    journal_title: str | None
+    journal_abbrev: str | None
+    issue_date: tuple[str | None, ...] | None  # (Year, Month, Day, Season, MedlineDate)
+    medline_ta: str | None
+    article_date: tuple[str | None, ...] | None
+    pubmed_date: tuple[str | None, ...] | None
+    publication_types: list[str]
+    elocation_doi: str | None
+    article_doi: str | None
+    article_pmc: str | None
+    nlm_other_ids: list[str]  # OtherID texts with Source="NLM"
+    mesh: list[tuple[str, str | None, bool, tuple[str, ...]]]  # (descriptor, UI, major, qualifiers)
+    keywords: list[str]
+    language: str | None
+    retraction: bool  # a CommentsCorrections RefType="RetractionIn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +80,18 @@ class Deletion:
 
 
 def iter_pubmed_xml(
-    source: str | Path | bytes | BinaryIO, name: str | None = None
+    source: str | Path | bytes | BinaryIO, name: str | None = None, engine: str | None = None
 ) -> Iterator[Article | Deletion]:
-    """Yield each citation (and deletion) of a PubMed XML document in document order."""
+    """Yield each citation (and deletion) of a PubMed XML document in document order.
+
+    ``engine`` is one of ``ENGINES`` (default: the fastest built).
+    """
+    engine = engine or DEFAULT_ENGINE
+    if engine not in ENGINES:
+        raise ValueError(f"XML engine {engine!r} is not available here (choose from {', '.join(ENGINES)})")
     stream, name, owned = open_binary(source, name)
     try:
-        yield from _iter_stream(stream, name)
+        yield from (_iter_expat if engine == "expat" else _iter_stream)(stream, name)
     finally:
         if owned:
             stream.close()
@@ -81,6 +131,39 @@ def _iter_stream(stream: BinaryIO, name: str) -> Iterator[Article | Deletion]:
             pmids = tuple(_text(p) for p in element.iterfind("PMID"))
             yield Deletion(tuple(p for p in pmids if p))
         _release(element)
+
+
+def _iter_expat(stream: BinaryIO, name: str) -> Iterator[Article | Deletion]:
+    scanner = _Scanner(RawCitation)
+    reader = GuardedReader(stream, name)
+    root_checked = False
+    while True:
+        chunk = reader.read(_CHUNK)
+        for kind, payload in scanner.feed(chunk) if chunk else scanner.close():
+            if not root_checked:
+                if scanner.root not in _ROOTS and kind != "error":
+                    raise ParseError(f"{name}: not PubMed XML (root element <{scanner.root}>)")
+                root_checked = True
+            if kind == "citation":
+                yield _assemble(payload, name)
+            elif kind == "delete":
+                yield Deletion(payload)
+            elif kind == "book":
+                yield _book(etree.fromstring(payload, hardened_parser()), name)
+            elif kind == "error":
+                message = " ".join(payload.split()) or "no message"
+                raise ParseError(f"{name}: E-utilities returned an error: {message[:200]}")
+            else:  # "no-citation"
+                raise ParseError(f"{name}: <PubmedArticle> without <MedlineCitation>")
+        if scanner.error is not None:
+            kind, message, line, column = scanner.error
+            raise syntax_error(name, kind, f"{message}, line {line}, column {column}")
+        if not chunk:
+            break
+    if scanner.root is None:
+        raise ParseError(f"{name}: not XML (no root element)")
+    if scanner.root not in _ROOTS:
+        raise ParseError(f"{name}: unexpected root element <{scanner.root}>")
 
 
 def _release(element: etree._Element) -> None:
@@ -123,20 +206,59 @@ def _single_spaced(text: str) -> str:
     return " ".join(text.split())
 
 
-def _pmid(node: etree._Element | None, name: str) -> tuple[str, int]:
-    pmid = _text(node)
+def _pmid(pmid: str | None, version: str | None, name: str) -> tuple[str, int]:
+    pmid = pmid or ""
     if not is_pmid(pmid):
         raise ParseError(f"{name}: citation with a missing or invalid PMID {pmid[:30]!r}")
-    version = (node.get("Version") or "1").strip()
+    version = (version or "1").strip()
     return pmid, int(version) if version.isdigit() and int(version) > 0 else 1
 
 
+def _assemble(raw: RawCitation, name: str) -> Article:
+    """The ``Article`` of a citation, whichever reader read it."""
+    pmid, version = _pmid(raw.pmid, raw.version, name)
+    if not raw.has_article:
+        raise ParseError(f"{name}: PMID {pmid} has no <Article>")
+    publication_types = tuple(raw.publication_types)
+    abbrev = raw.journal_abbrev or ""
+    journal_title = (raw.journal_title or abbrev) if raw.has_journal else ""
+    journal_title = _single_spaced(journal_title) if journal_title else raw.medline_ta or ""
+    candidates = [raw.issue_date] if raw.has_journal else []
+    year, date, date_text = _journal_date([*candidates, raw.article_date, raw.pubmed_date])
+    extra = {"status": raw.status, "pub_date_text": date_text}
+    if abbrev:
+        extra["journal_abbrev"] = abbrev
+    return make_article(
+        pmid,
+        raw.title or raw.vernacular or "",
+        raw.sections,
+        version=version,
+        authors=tuple(map(_single_spaced, raw.authors)),
+        journal=journal_title,
+        pub_year=year,
+        pub_date=date,
+        doi=raw.article_doi or raw.elocation_doi,
+        pmcid=raw.article_pmc or _other_pmc(raw.nlm_other_ids),
+        mesh=tuple(map(_heading, raw.mesh)),
+        keywords=tuple(raw.keywords),
+        publication_types=publication_types,
+        language=(raw.language or "und").lower(),
+        retracted=RETRACTED_TYPE in publication_types or raw.retraction,
+        source=SOURCE,
+        extra=extra,
+    )
+
+
 def _citation(citation: etree._Element, pubmed_data: etree._Element | None, name: str) -> Article:
+    return _assemble(_raw_citation(citation, pubmed_data), name)
+
+
+def _raw_citation(citation: etree._Element, pubmed_data: etree._Element | None) -> RawCitation:
     # One pass over the children of MedlineCitation, Article and Journal, each field taken as
     # ``find`` (first) or ``findall`` (all, in document order) would; see the note above ``_first``.
     pmid_node = article = None
-    other_ids: list[etree._Element] = []
-    journal_infos: list[etree._Element] = []
+    nlm_other_ids: list[str] = []
+    medline_tas: list[etree._Element] = []
     mesh_lists: list[etree._Element] = []
     keyword_lists: list[etree._Element] = []
     retraction = False
@@ -151,22 +273,20 @@ def _citation(citation: etree._Element, pubmed_data: etree._Element | None, name
         elif tag == "MeshHeadingList":
             mesh_lists.append(child)
         elif tag == "OtherID":
-            other_ids.append(child)
+            if child.get("Source") == "NLM":
+                nlm_other_ids.append(_text(child))
         elif tag == "KeywordList":
             keyword_lists.append(child)
         elif tag == "MedlineJournalInfo":
-            journal_infos.append(child)
+            medline_tas.extend(child.iterchildren("MedlineTA"))
         elif tag == "CommentsCorrectionsList" and not retraction:
             corrections = child.iterchildren("CommentsCorrections")
             retraction = any(c.get("RefType") == "RetractionIn" for c in corrections)
-    pmid, version = _pmid(pmid_node, name)
-    if article is None:
-        raise ParseError(f"{name}: PMID {pmid} has no <Article>")
     title = vernacular = abstract = journal = article_date = language = None
     author_lists: list[etree._Element] = []
     type_lists: list[etree._Element] = []
     elocations: list[etree._Element] = []
-    for child in article:
+    for child in article if article is not None else ():
         tag = child.tag
         if tag == "AuthorList":
             author_lists.append(child)
@@ -191,72 +311,64 @@ def _citation(citation: etree._Element, pubmed_data: etree._Element | None, name
                 article_date = child
         elif tag == "VernacularTitle" and vernacular is None:
             vernacular = child
-    publication_types = tuple(_text(p) for node in type_lists for p in node.iterchildren("PublicationType"))
+    journal_title, abbrev, issue_date = _journal(journal)
     ids = _article_ids(pubmed_data)
-    doi = ids.get("doi") or _elocation_doi(elocations)
-    pmcid = ids.get("pmc") or _other_pmc(other_ids)
-    journal_title, abbrev, issue_date = _journal(journal, journal_infos)
-    candidates = [issue_date] if journal is not None else []
-    candidates.append(article_date)
-    if pubmed_data is not None:
-        candidates.append(_pubmed_date(pubmed_data))
-    year, date, date_text = _journal_date(candidates)
-    extra = {"status": citation.get("Status", ""), "pub_date_text": date_text}
-    if abbrev:
-        extra["journal_abbrev"] = abbrev
-    return make_article(
-        pmid,
-        _text(title) or _text(vernacular),
-        _sections(abstract),
-        version=version,
+    pubmed_date = _pubmed_date(pubmed_data) if pubmed_data is not None else None
+    return RawCitation(
+        pmid=_text(pmid_node) if pmid_node is not None else None,
+        version=pmid_node.get("Version") if pmid_node is not None else None,
+        status=citation.get("Status", ""),
+        has_article=article is not None,
+        title=_text_or_none(title),
+        vernacular=_text_or_none(vernacular),
+        sections=_sections(abstract),
         authors=_authors(a for node in author_lists for a in node.iterchildren("Author")),
-        journal=journal_title,
-        pub_year=year,
-        pub_date=date,
-        doi=doi,
-        pmcid=pmcid,
-        mesh=_mesh(mesh_lists),
-        keywords=tuple(k for node in keyword_lists for k in map(_text, node.iterchildren("Keyword")) if k),
-        publication_types=publication_types,
-        language=(_text(language) or "und").lower(),
-        retracted=RETRACTED_TYPE in publication_types or retraction,
-        source=SOURCE,
-        extra=extra,
+        has_journal=journal is not None,
+        journal_title=journal_title,
+        journal_abbrev=abbrev,
+        issue_date=_date_parts(issue_date) if issue_date is not None else None,
+        medline_ta=_text(medline_tas[0]) if medline_tas else None,
+        article_date=_date_parts(article_date) if article_date is not None else None,
+        pubmed_date=_date_parts(pubmed_date) if pubmed_date is not None else None,
+        publication_types=[_text(p) for node in type_lists for p in node.iterchildren("PublicationType")],
+        elocation_doi=_elocation_doi(elocations),
+        article_doi=ids.get("doi"),
+        article_pmc=ids.get("pmc"),
+        nlm_other_ids=nlm_other_ids,
+        mesh=_mesh_keys(mesh_lists),
+        keywords=[k for node in keyword_lists for k in map(_text, node.iterchildren("Keyword")) if k],
+        language=_text_or_none(language),
+        retraction=retraction,
     )
 
 
-def _journal(
-    journal: etree._Element | None, journal_infos: list[etree._Element]
-) -> tuple[str, str, etree._Element | None]:
-    """(title, ISO abbreviation, the issue's PubDate) of ``Journal``; the title falls back to the MedlineTA
-    of the ``MedlineJournalInfo`` children of MedlineCitation."""
-    title = abbrev = ""
-    issue_date = None
-    if journal is not None:
-        title_node = abbrev_node = None
-        for child in journal:
-            tag = child.tag
-            if tag == "Title":
-                if title_node is None:
-                    title_node = child
-            elif tag == "ISOAbbreviation":
-                if abbrev_node is None:
-                    abbrev_node = child
-            elif tag == "JournalIssue" and issue_date is None:
-                issue_date = next(child.iterchildren("PubDate"), None)
-        abbrev = _text(abbrev_node)
-        title = _text(title_node) or abbrev
-        if title:
-            return _single_spaced(title), abbrev, issue_date
-    found = [ta for info in journal_infos for ta in info.iterchildren("MedlineTA")]
-    return _text(found[0] if found else None), abbrev, issue_date
+def _text_or_none(element: etree._Element | None) -> str | None:
+    return None if element is None else _text(element)
+
+
+def _journal(journal: etree._Element | None) -> tuple[str | None, str | None, etree._Element | None]:
+    """(Title, ISOAbbreviation, the issue's PubDate) of ``Journal``."""
+    title = abbrev = issue_date = None
+    for child in journal if journal is not None else ():
+        tag = child.tag
+        if tag == "Title":
+            if title is None:
+                title = _text(child)
+        elif tag == "ISOAbbreviation":
+            if abbrev is None:
+                abbrev = _text(child)
+        elif tag == "JournalIssue" and issue_date is None:
+            issue_date = next(child.iterchildren("PubDate"), None)
+    return title, abbrev, issue_date
 
 
 def _book(element: etree._Element, name: str) -> Article:
     document = element.find("BookDocument")
     if document is None:
         raise ParseError(f"{name}: <PubmedBookArticle> without <BookDocument>")
-    pmid, version = _pmid(document.find("PMID"), name)
+    pmid_node = document.find("PMID")
+    version = pmid_node.get("Version") if pmid_node is not None else None
+    pmid, version = _pmid(_text_or_none(pmid_node), version, name)
     book = document.find("Book")
     book_title = _text(book.find("BookTitle")) if book is not None else ""
     title = _text(document.find("ArticleTitle")) or book_title
@@ -268,7 +380,7 @@ def _book(element: etree._Element, name: str) -> Article:
         title,
         _sections(document.find("Abstract")),
         version=version,
-        authors=_authors(document.iterfind("AuthorList/Author")),
+        authors=tuple(map(_single_spaced, _authors(document.iterfind("AuthorList/Author")))),
         journal=_text(book.find("Publisher/PublisherName")) if book is not None else "",
         pub_year=year,
         pub_date=date,
@@ -292,7 +404,7 @@ def _sections(abstract: etree._Element | None) -> list[tuple[str | None, str | N
     ]
 
 
-def _authors(authors) -> tuple[str, ...]:
+def _authors(authors) -> list[str]:
     """``"LastName Initials"`` as PubMed prints them (``"Jiang X"``), or the collective name."""
     names = []
     for author in authors:
@@ -320,8 +432,8 @@ def _authors(authors) -> tuple[str, ...]:
             initials_text = _text(initials) or _text(fore)
             name = " ".join(filter(None, (_text(last), initials_text, _text(suffix))))
         if name:
-            names.append(_single_spaced(name))
-    return tuple(names)
+            names.append(name)
+    return names
 
 
 _DATE_FIELDS = {"Year": 0, "Month": 1, "Day": 2, "Season": 3, "MedlineDate": 4}
@@ -347,12 +459,11 @@ def _pubmed_date(pubmed_data: etree._Element) -> etree._Element | None:
     return None
 
 
-def _journal_date(candidates: list[etree._Element | None]) -> tuple[int | None, str, str]:
+def _journal_date(candidates: list[tuple[str | None, ...] | None]) -> tuple[int | None, str, str]:
     """From the issue's PubDate, else the electronic ArticleDate, else PubMed's own date (in that order)."""
-    for node in candidates:
-        if node is None:
+    for parts in candidates:
+        if parts is None:
             continue
-        parts = _date_parts(node)
         year, date = cached_pub_date(*parts)
         if year is not None:
             text = parts[4] or " ".join(p for p in parts[:4] if p)
@@ -389,23 +500,17 @@ def _elocation_doi(elocations: list[etree._Element]) -> str | None:
     return None
 
 
-def _other_pmc(other_ids: list[etree._Element]) -> str | None:
+def _other_pmc(nlm_other_ids: list[str]) -> str | None:
     """Older records carry the PMC id as ``<OtherID Source="NLM">PMC4608350 [Available on ...]``."""
-    for node in other_ids:
-        value = _text(node)
-        if node.get("Source") == "NLM" and value.startswith("PMC"):
+    for value in nlm_other_ids:
+        if value.startswith("PMC"):
             return value.split()[0]
     return None
 
 
-# Most headings recur across records ("Humans", "Female"); equal headings are one shared (frozen) object.
-_HEADINGS: dict[tuple, MeshHeading] = {}
-_HEADINGS_LIMIT = 50_000
-
-
-def _mesh(heading_lists: list[etree._Element]) -> tuple[MeshHeading, ...]:
-    """From the ``MeshHeadingList`` children of ``MedlineCitation``."""
-    headings = []
+def _mesh_keys(heading_lists: list[etree._Element]) -> list[tuple[str, str | None, bool, tuple[str, ...]]]:
+    """(descriptor, UI, major, qualifiers) of each heading in the ``MeshHeadingList`` children."""
+    keys = []
     for heading_list in heading_lists:
         for heading in heading_list.iterchildren("MeshHeading"):
             descriptor = None
@@ -425,12 +530,20 @@ def _mesh(heading_lists: list[etree._Element]) -> tuple[MeshHeading, ...]:
                 q.get("MajorTopicYN") == "Y" for q in qualifiers
             )
             qualifier_texts = tuple(text for text in map(_text, qualifiers) if text)
-            key = (descriptor_text, descriptor.get("UI"), major, qualifier_texts)
-            found = _HEADINGS.get(key)
-            if found is None:
-                found = MeshHeading(*key)
-                if len(_HEADINGS) >= _HEADINGS_LIMIT:
-                    _HEADINGS.clear()
-                _HEADINGS[key] = found
-            headings.append(found)
-    return tuple(headings)
+            keys.append((descriptor_text, descriptor.get("UI"), major, qualifier_texts))
+    return keys
+
+
+# Most headings recur across records ("Humans", "Female"); equal headings are one shared (frozen) object.
+_HEADINGS: dict[tuple, MeshHeading] = {}
+_HEADINGS_LIMIT = 50_000
+
+
+def _heading(key: tuple[str, str | None, bool, tuple[str, ...]]) -> MeshHeading:
+    found = _HEADINGS.get(key)
+    if found is None:
+        found = MeshHeading(*key)
+        if len(_HEADINGS) >= _HEADINGS_LIMIT:
+            _HEADINGS.clear()
+        _HEADINGS[key] = found
+    return found

@@ -162,11 +162,10 @@ def iterparse(
     except etree.XMLSyntaxError as exc:
         message = str(exc).lower()
         if "excessive depth" in message:  # libxml2 names XML_PARSE_HUGE here too: test it first
-            raise ParseError(f"{name}: elements nested deeper than libxml2's limit, refused ({_short(exc)})"
-                             ) from None
+            raise syntax_error(name, "depth", _short(exc)) from None
         if "limit exceeded" in message or "huge" in message:
-            raise ParseError(f"{name}: a text over libxml2's 10 MB limit, refused ({_short(exc)})") from None
-        raise ParseError(f"{name}: malformed or truncated XML ({_short(exc)})") from None
+            raise syntax_error(name, "huge", _short(exc)) from None
+        raise syntax_error(name, "syntax", _short(exc)) from None
     except (UnicodeDecodeError, LookupError) as exc:
         raise ParseError(f"{name}: undecodable XML ({exc})") from None
     except etree.LxmlError as exc:
@@ -176,6 +175,16 @@ def iterparse(
         raise ParseError(f"{name}: not XML (no root element)")
     if roots and root.tag not in roots:
         raise ParseError(f"{name}: unexpected root element <{root.tag}>")
+
+
+def syntax_error(name: str, kind: str, detail: str) -> ParseError:
+    """The one wording of a parse failure, whichever XML reader met it: ``kind`` is "depth" (nesting past
+    libxml2's 256 levels, which the C reader keeps too), "huge" (one text over 10 MB) or "syntax"."""
+    if kind == "depth":
+        return ParseError(f"{name}: elements nested deeper than the 256-level limit, refused ({detail})")
+    if kind == "huge":
+        return ParseError(f"{name}: a text over the 10 MB limit, refused ({detail})")
+    return ParseError(f"{name}: malformed or truncated XML ({detail})")
 
 
 def parse_document(data: bytes, name: str) -> etree._Element:

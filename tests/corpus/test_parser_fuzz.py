@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import re
 
+import pytest
 from conftest import REPO, shared_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,7 +14,7 @@ from corpus.abstract_export import iter_abstract_export
 from corpus.article import Article
 from corpus.errors import InputError
 from corpus.medline_text import iter_medline_text
-from corpus.pubmed_xml import Deletion, iter_pubmed_xml
+from corpus.pubmed_xml import ENGINES, Deletion, iter_pubmed_xml
 from corpus.textclean import clean_text
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -75,6 +77,70 @@ def test_pubmed_xml_mutated_real_records(data):
     blob = data.draw(mutated(sample))
     _run(iter_pubmed_xml, blob)
     _run(iter_pubmed_xml, gzip.compress(blob)[: data.draw(st.integers(10, 10_000))])
+
+
+# Edits that mostly keep a document well formed, aimed at what the readers decide: inline markup, entities,
+# CDATA, comments and odd spaces inside texts; attributes that select fields; repeated, removed or emptied
+# elements (the first-of-a-kind and all-of-a-kind rules).
+TEXT_EDITS = [b"<i>x</i>", b"&amp;", b"&#945;", b"<!-- c -->", b"<![CDATA[a<b]]>", b"\r\n", b"<?pi x?>",
+              b"  ", b'<mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML"><mml:mi>k</mml:mi></mml:math>',
+              b"\xc2\xa0", b"\t", b"<b></b>", b"PMC123 [x]", b"\xe2\x80\x89"]
+ATTRIBUTE_EDITS = [b' ValidYN="N"', b' EIdType="doi"', b' MajorTopicYN="Y"', b' Label=""', b' Label="X"',
+                   b' Source="NLM"', b' IdType="pmc"', b' IdType="doi"', b' PubStatus="pubmed"',
+                   b' RefType="RetractionIn"', b' Version="2"', b' NlmCategory=""']
+_ELEMENT = re.compile(rb"<([A-Za-z]+)(?: [^>]*)?>.*?</\1>", re.S)
+_TEXT_EDGE = re.compile(rb"<[A-Za-z]+(?: [^>]*)?>(?=[^<])|[^>](?=</)")  # where a text starts or ends
+_START_TAG_NAME = re.compile(rb"<[A-Za-z]+")
+
+
+@st.composite
+def edited(draw, original: bytes) -> bytes:
+    data = original
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["text", "attribute", "repeat", "remove", "empty"]))
+        if kind in ("text", "attribute"):
+            where = _TEXT_EDGE if kind == "text" else _START_TAG_NAME
+            positions = [m.end() for m in where.finditer(data)]
+            if not positions:
+                continue
+            at = draw(st.sampled_from(positions))
+            edit = draw(st.sampled_from(TEXT_EDITS if kind == "text" else ATTRIBUTE_EDITS))
+            if kind == "attribute" and edit.split(b"=")[0] in data[at : data.index(b">", at)]:
+                continue  # an attribute twice is malformed; that is the other fuzz tests' ground
+            data = data[:at] + edit + data[at:]
+            continue
+        found = list(_ELEMENT.finditer(data, draw(st.integers(0, max(0, len(data) - 1)))))[:40]
+        if not found:
+            continue
+        match = draw(st.sampled_from(found))
+        empty = b"<" + match.group(1) + b"/>"
+        replacement = {"repeat": match.group(0) * 2, "remove": b"", "empty": empty}[kind]
+        data = data[: match.start()] + replacement + data[match.end() :]
+    return data
+
+
+def _records(data: bytes, engine: str) -> tuple[list, str | None]:
+    records = []
+    try:
+        for record in iter_pubmed_xml(data, engine=engine):
+            records.append((record, getattr(record, "extra", None)))
+    except InputError as exc:
+        return records, type(exc).__name__
+    return records, None
+
+
+@pytest.mark.skipif(len(ENGINES) < 2, reason="the C reader is not built here (no C compiler at install)")
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_both_xml_readers_agree_on_edited_and_damaged_records(data):
+    sample = _pubmed_sample()
+    blob = data.draw(edited(sample) | mutated(sample))
+    by_expat, expat_error = _records(blob, "expat")
+    by_lxml, lxml_error = _records(blob, "lxml")
+    assert expat_error == lxml_error
+    # lxml reports damage before handing over what it read in the same block; expat after it
+    assert by_expat[: len(by_lxml)] == by_lxml
+    assert expat_error is not None or by_expat == by_lxml
 
 
 @FUZZ

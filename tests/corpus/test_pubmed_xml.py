@@ -1,4 +1,7 @@
-"""PubMed XML parsing on real NCBI files: fields, date shapes, structured abstracts, streaming, damage."""
+"""PubMed XML parsing on real NCBI files: fields, date shapes, structured abstracts, streaming, damage.
+
+Every test here runs once per XML reader built (expat from C, lxml).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +12,21 @@ import tracemalloc
 import pytest
 from conftest import shared_path
 
+from corpus import pubmed_xml
 from corpus.article import Article
 from corpus.build import pub_date
 from corpus.errors import ParseError, UnsafeXMLError
-from corpus.pubmed_xml import Deletion, iter_pubmed_xml, parse_pubmed_xml
+from corpus.pubmed_xml import ENGINES, Deletion, iter_pubmed_xml, parse_pubmed_xml
 
 SAMPLES = ("data", "pubmed_xml", "medline_baseline_samples")
 BASELINE = (*SAMPLES, "medline16n0902.xml.gz")
 CURRENT = (*SAMPLES, "test_current_medline.xml.gz")
+
+
+@pytest.fixture(autouse=True, params=ENGINES)
+def engine(request, monkeypatch) -> str:
+    monkeypatch.setattr(pubmed_xml, "DEFAULT_ENGINE", request.param)
+    return request.param
 
 
 def _baseline() -> list[Article | Deletion]:
@@ -200,9 +210,9 @@ def test_a_corrupt_deflate_stream_yields_complete_citations_then_raises(tmp_path
     assert 100 < len(seen) < 604
 
 
-def test_nesting_past_libxml2_s_depth_limit_is_named_as_such():
+def test_nesting_past_the_depth_limit_is_named_as_such():
     deep = b"<PubmedArticleSet>" + b"<a>" * 300 + b"x" + b"</a>" * 300 + b"</PubmedArticleSet>"
-    with pytest.raises(ParseError, match="<bytes>: elements nested deeper than libxml2's limit, refused"):
+    with pytest.raises(ParseError, match="<bytes>: elements nested deeper than the 256-level limit, refused"):
         list(iter_pubmed_xml(deep))
 
 
@@ -279,7 +289,7 @@ def test_huge_text_node_is_refused_but_a_large_abstract_is_read():
     article = article[0]
     assert len(article.abstract) == len(big) - 1
     huge = "x" * 10_000_001  # past libxml2's 10 MB text-node limit (huge_tree stays off)
-    with pytest.raises(ParseError, match="<bytes>: a text over libxml2's 10 MB limit, refused"):
+    with pytest.raises(ParseError, match="<bytes>: a text over the 10 MB limit, refused"):
         parse_pubmed_xml(_doc(_citation("1", f"<Abstract><AbstractText>{huge}</AbstractText></Abstract>")))
 
 
@@ -446,3 +456,64 @@ def test_cached_pub_date_is_pub_date():
     shapes.append((None, None, None, None, "1998 Dec-1999 Jan"))
     for parts in shapes * 2:
         assert cached_pub_date(*parts) == pub_date(*parts)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"<PubmedArticleSet><PubmedArticle><PubmedData/></PubmedArticle></PubmedArticleSet>",
+         "<PubmedArticle> without <MedlineCitation>"),
+        (b"<eSearchResult><Count>0</Count></eSearchResult>", "unexpected root element <eSearchResult>"),
+        (b"<Other><MedlineCitation><PMID>1</PMID><Article/></MedlineCitation></Other>",
+         r"not PubMed XML \(root element <Other>\)"),
+        (b'<?xml version="1.0"?>', "<bytes>: malformed or truncated XML"),
+        (b"<PubmedArticleSet><m:x>1</m:x></PubmedArticleSet>", "<bytes>: malformed or truncated XML"),
+    ],
+    ids=["no-citation", "other-root-empty", "other-root-record", "no-root", "unbound-prefix"],
+)
+def test_structural_errors_are_named(data, message):
+    with pytest.raises(ParseError, match=message):
+        list(iter_pubmed_xml(data))
+
+
+def test_entities_unknown_to_a_document_with_an_external_dtd_are_kept_as_written():
+    # NCBI files name their DTD by URL; it is not read, so "&lol;" cannot be expanded (lxml keeps it too)
+    head = '<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle//EN" "https://dtd.nlm.nih.gov/x.dtd">'
+    extra = (
+        "<Abstract><AbstractText>a &lol; b &amp; <i>&#945;</i><![CDATA[<c>]]><!-- no --></AbstractText>"
+        "</Abstract>"
+    )
+    [article] = parse_pubmed_xml(_doc(_citation("1", extra), head))
+    assert article.abstract == "a &lol; b & α<c>"
+
+
+def test_a_book_keeps_namespaced_markup_s_text():
+    book = (
+        "<PubmedBookArticleSet><PubmedBookArticle><BookDocument><PMID>7</PMID><ArticleTitle>On "
+        '<mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML"><mml:mi>k</mml:mi></mml:math> &amp; "q"'
+        '</ArticleTitle><Abstract><AbstractText Label="A&quot;B">x\r\ny</AbstractText></Abstract>'
+        "</BookDocument></PubmedBookArticle></PubmedBookArticleSet>"
+    )
+    [article] = parse_pubmed_xml(book.encode())
+    assert article.title == 'On k & "q"'
+    assert (article.sections[0].label, article.raw_abstract) == ('A"B', 'A"B: x\ny')
+
+
+@pytest.mark.skipif(len(ENGINES) < 2, reason="the C reader is not built here (no C compiler at install)")
+def test_both_readers_give_the_same_records_for_every_shared_xml_file():
+    files = sorted(shared_path("data", "pubmed_xml").rglob("*.xml*"))
+    assert len(files) > 40
+
+    def read(path, engine):
+        try:
+            return [(r, getattr(r, "extra", None)) for r in iter_pubmed_xml(path, engine=engine)], None
+        except ParseError as exc:
+            return None, type(exc)
+
+    for path in files:
+        assert read(path, "expat") == read(path, "lxml"), path.name
+
+
+def test_an_unknown_reader_is_refused():
+    with pytest.raises(ValueError, match="'sax' is not available"):
+        list(iter_pubmed_xml(b"<PubmedArticleSet/>", engine="sax"))
