@@ -24,7 +24,14 @@ from lxml import etree
 from corpus.article import Article, MeshHeading
 from corpus.build import cached_pub_date, is_pmid, make_article, pub_date
 from corpus.errors import ParseError
-from corpus.xmlsafe import GuardedReader, hardened_parser, iterparse, open_binary, syntax_error
+from corpus.xmlsafe import (
+    GuardedReader,
+    check_document_root,
+    hardened_parser,
+    iterparse,
+    open_binary,
+    syntax_error,
+)
 
 try:
     from corpus._pubmed_expat import Scanner as _Scanner
@@ -105,15 +112,12 @@ def parse_pubmed_xml(source: str | Path | bytes | BinaryIO, name: str | None = N
 def _iter_stream(stream: BinaryIO, name: str) -> Iterator[Article | Deletion]:
     root_checked = False
     for element in iterparse(stream, name, _TAGS, _ROOTS):
-        if not root_checked:
-            root = element.getroottree().getroot()
-            if root.tag not in _ROOTS and element.tag != "ERROR":
-                raise ParseError(f"{name}: not PubMed XML (root element <{root.tag}>)")
-            root_checked = True
         tag = element.tag
+        if not root_checked:
+            _check_root(element.getroottree().getroot().tag, tag == "ERROR", name)
+            root_checked = True
         if tag == "ERROR":
-            message = " ".join("".join(element.itertext()).split()) or "no message"
-            raise ParseError(f"{name}: E-utilities returned an error: {message[:200]}")
+            raise _eutils_error("".join(element.itertext()), name)
         if tag == "MedlineCitation":
             parent = element.getparent()
             if parent is not None and parent.tag == "PubmedArticle":
@@ -123,7 +127,7 @@ def _iter_stream(stream: BinaryIO, name: str) -> Iterator[Article | Deletion]:
             parts = _first(element)
             citation = parts.get("MedlineCitation")
             if citation is None:
-                raise ParseError(f"{name}: <PubmedArticle> without <MedlineCitation>")
+                raise _no_citation(name)
             yield _citation(citation, parts.get("PubmedData"), name)
         elif tag == "PubmedBookArticle":
             yield _book(element, name)
@@ -141,8 +145,7 @@ def _iter_expat(stream: BinaryIO, name: str) -> Iterator[Article | Deletion]:
         chunk = reader.read(_CHUNK)
         for kind, payload in scanner.feed(chunk) if chunk else scanner.close():
             if not root_checked:
-                if scanner.root not in _ROOTS and kind != "error":
-                    raise ParseError(f"{name}: not PubMed XML (root element <{scanner.root}>)")
+                _check_root(scanner.root, kind == "error", name)
                 root_checked = True
             if kind == "citation":
                 yield _assemble(payload, name)
@@ -151,19 +154,30 @@ def _iter_expat(stream: BinaryIO, name: str) -> Iterator[Article | Deletion]:
             elif kind == "book":
                 yield _book(etree.fromstring(payload, hardened_parser()), name)
             elif kind == "error":
-                message = " ".join(payload.split()) or "no message"
-                raise ParseError(f"{name}: E-utilities returned an error: {message[:200]}")
+                raise _eutils_error(payload, name)
             else:  # "no-citation"
-                raise ParseError(f"{name}: <PubmedArticle> without <MedlineCitation>")
+                raise _no_citation(name)
         if scanner.error is not None:
             kind, message, line, column = scanner.error
             raise syntax_error(name, kind, f"{message}, line {line}, column {column}")
         if not chunk:
             break
-    if scanner.root is None:
-        raise ParseError(f"{name}: not XML (no root element)")
-    if scanner.root not in _ROOTS:
-        raise ParseError(f"{name}: unexpected root element <{scanner.root}>")
+    check_document_root(scanner.root, name, _ROOTS)
+
+
+def _check_root(root: str, at_error: bool, name: str) -> None:
+    """Before the first record: an ``<ERROR>`` is reported whatever the root, anything else needs ours."""
+    if root not in _ROOTS and not at_error:
+        raise ParseError(f"{name}: not PubMed XML (root element <{root}>)")
+
+
+def _eutils_error(text: str, name: str) -> ParseError:
+    message = " ".join(text.split()) or "no message"
+    return ParseError(f"{name}: E-utilities returned an error: {message[:200]}")
+
+
+def _no_citation(name: str) -> ParseError:
+    return ParseError(f"{name}: <PubmedArticle> without <MedlineCitation>")
 
 
 def _release(element: etree._Element) -> None:

@@ -171,10 +171,15 @@ def iterparse(
     except etree.LxmlError as exc:
         raise ParseError(f"{name}: unreadable XML ({_short(exc)})") from None
     root = getattr(events, "root", None)
+    check_document_root(None if root is None else root.tag, name, roots)
+
+
+def check_document_root(root: str | None, name: str, roots: frozenset[str] | set[str] = frozenset()) -> None:
+    """After the whole document: it had a root element, and (given ``roots``) one of those."""
     if root is None:
         raise ParseError(f"{name}: not XML (no root element)")
-    if roots and root.tag not in roots:
-        raise ParseError(f"{name}: unexpected root element <{root.tag}>")
+    if roots and root not in roots:
+        raise ParseError(f"{name}: unexpected root element <{root}>")
 
 
 def syntax_error(name: str, kind: str, detail: str) -> ParseError:

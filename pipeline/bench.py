@@ -123,6 +123,7 @@ class BenchReport:
             per_core = round(e2e_all.rate / max(1, e2e_all.processes), 1)
         return {
             "xml_vs_entrez": _div(rate("xml_parse"), rate("entrez_read")),
+            "xml_lxml_reader_vs_entrez": _div(rate("xml_parse_lxml"), rate("entrez_read")),
             "end_to_end_1_vs_tokenizer": _div(rate("end_to_end_1_process"), rate("blank_tokenizer")),
             "ner_vs_tokenizer": _div(rate("ner"), rate("blank_tokenizer")),
             "end_to_end_per_core": per_core,
@@ -138,6 +139,7 @@ class BenchReport:
 
         return {
             "xml_vs_entrez": _div(rate("xml_parse"), rate("entrez_read")),
+            "xml_lxml_reader_vs_entrez": _div(rate("xml_parse_lxml"), rate("entrez_read")),
             "end_to_end_1_vs_tokenizer": _div(rate("end_to_end_1_process"), rate("blank_tokenizer")),
             "end_to_end_per_core": _round(rate("end_to_end_1_process")),
             "end_to_end_first_sight_per_core": _round(rate("end_to_end_first_sight")),
@@ -257,23 +259,32 @@ def _timed(func: Callable[[], int]) -> tuple[int, float]:
     return items, time.perf_counter() - start
 
 
-def parse_files(files: Sequence[Path]) -> list[Article]:
+def parse_files(files: Sequence[Path], engine: str | None = None) -> list[Article]:
     """Every citation in ``files`` (deletions dropped), parsed by the project's streaming parser."""
     from corpus.pubmed_xml import iter_pubmed_xml
 
-    return [record for path in files for record in iter_pubmed_xml(path) if isinstance(record, Article)]
+    return [record for path in files for record in iter_pubmed_xml(path, engine=engine)
+            if isinstance(record, Article)]
 
 
-def bench_xml_parse(files: Sequence[Path], repeat: int = 3) -> tuple[StageResult, list[Article]]:
-    """Our streaming parser from the file (gzip included), as the bulk flow reads it; best of ``repeat``."""
+def bench_xml_parse(files: Sequence[Path], repeat: int = 3,
+                    engine: str | None = None) -> tuple[StageResult, list[Article]]:
+    """Our streaming parser from the file (gzip included), as the bulk flow reads it; best of ``repeat``.
+
+    ``engine``: the XML reader (default: the one the bulk flow uses, ``corpus.pubmed_xml.DEFAULT_ENGINE``).
+    """
+    from corpus.pubmed_xml import DEFAULT_ENGINE
+
+    engine = engine or DEFAULT_ENGINE
     best, best_cpu, articles = float("inf"), 0.0, []
     for _ in range(max(1, repeat)):
         start, cpu_start = time.perf_counter(), cpu_seconds()
-        articles = parse_files(files)
+        articles = parse_files(files, engine)
         if time.perf_counter() - start < best:
             best, best_cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
-    stage = StageResult("xml_parse", len(articles), best, unit="citations", note=f"best of {repeat}",
-                        cpu_seconds=best_cpu)
+    name = "xml_parse" if engine == DEFAULT_ENGINE else f"xml_parse_{engine}"
+    stage = StageResult(name, len(articles), best, unit="citations",
+                        note=f"{engine} reader; best of {repeat}", cpu_seconds=best_cpu)
     return stage, articles
 
 
@@ -675,8 +686,14 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
     cores = n_process or os.cpu_count() or 1
     load_before = os.getloadavg()[0]  # other work on the machine skews every figure: report it
 
+    from corpus.pubmed_xml import DEFAULT_ENGINE
+
     say("parsing XML")
     xml_stage, articles = bench_xml_parse(files, repeat)
+    # the pure-Python reader, used where the C one could not be built: for reference, no target
+    xml_stages = [xml_stage]
+    if DEFAULT_ENGINE != "lxml":
+        xml_stages.append(bench_xml_parse(files, repeat, "lxml")[0])
     # read now, so that a bad warm-up file is reported before the long stages
     warm = read_warm_up([Path(f) for f in warm_up], {a.pmid for a in articles}) if warm_up else []
     say("Entrez.read on the same XML")
@@ -718,7 +735,7 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
     # CPU time split between the two in the proportion of their wall time (one thread, same run)
     cpu_share = components_cpu / max(sum(components.values()), 1e-9)
     stages = [
-        xml_stage,
+        *xml_stages,
         entrez_stage,
         tokenizer_stage,
         StageResult("ner", len(texts), ner_seconds,

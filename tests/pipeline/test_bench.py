@@ -124,6 +124,11 @@ def test_bench_json_prints_one_object_with_every_stage(shared_dir, nlp, capsys, 
         "store_write",
     ):
         assert stages[name]["per_second"] > 0, (name, stages[name])
+    from corpus.pubmed_xml import DEFAULT_ENGINE
+
+    assert stages["xml_parse"]["note"].startswith(f"{DEFAULT_ENGINE} reader")
+    if DEFAULT_ENGINE != "lxml":  # the pure-Python reader is timed beside the C one, for reference
+        assert stages["xml_parse_lxml"]["items"] == 604 and report["ratios"]["xml_lxml_reader_vs_entrez"] > 0
     assert stages["end_to_end_1_process"]["items"] == 40
     assert stages["end_to_end_first_sight"]["items"] == 40  # each half once, after mining the other
     assert report["ratios_per_cpu_second"]["end_to_end_first_sight_per_core"] > 0
