@@ -86,6 +86,7 @@ typedef struct {
     int depth;
     unsigned char roles[MAX_DEPTH + 1];
     size_t text_run;                 /* contiguous character data so far, for the 10 MB limit */
+    size_t unreported;               /* bytes fed since the last handler call: one token's length, at least */
     /* the text element being read */
     int leaf, leaf_depth;
     Buffer text;
@@ -612,6 +613,7 @@ static int finish_record(Scanner *s, int role) {
 
 static void on_start(void *data, const XML_Char *name, const XML_Char **atts) {
     Scanner *s = data;
+    s->unreported = 0;
     if (s->failed) return;
     s->text_run = 0;
     if (s->depth >= MAX_DEPTH) { fail(s, "depth", "elements nested too deep"); return; }
@@ -629,6 +631,7 @@ static void on_start(void *data, const XML_Char *name, const XML_Char **atts) {
 
 static void on_end(void *data, const XML_Char *name) {
     Scanner *s = data;
+    s->unreported = 0;
     if (s->failed) return;
     s->text_run = 0;
     int role = s->roles[--s->depth];
@@ -649,6 +652,7 @@ static void on_end(void *data, const XML_Char *name) {
 
 static void on_text(void *data, const XML_Char *text, int len) {
     Scanner *s = data;
+    s->unreported = 0;
     if (s->failed) return;
     s->text_run += (size_t)len;
     if (s->text_run > MAX_TEXT) { fail(s, "huge", "a text over the 10 MB limit"); return; }
@@ -665,6 +669,7 @@ static void on_text(void *data, const XML_Char *text, int len) {
  * is dropped. */
 static void on_default(void *data, const XML_Char *text, int len) {
     Scanner *s = data;
+    s->unreported = 0;
     if (s->failed || !s->depth || len < 3 || text[0] != '&' || text[len - 1] != ';') return;
     int role = s->roles[s->depth - 1];
     int rc = 0;
@@ -706,16 +711,21 @@ static PyObject *take_records(Scanner *s) {
     return done;
 }
 
+/* Expat holds a token (a tag with its attributes, a comment, a processing instruction) until it ends and
+ * then calls a handler; character data it hands over in pieces. So MAX_TEXT bytes fed without any handler
+ * call mean one token that long: refused, as libxml2 refuses attribute values and comments past it. */
 static void parse_part(Scanner *s, const char *data, int len, int final) {
     if (expat->Parse(s->parser, data, len, final) == XML_STATUS_ERROR && !s->failed) {
         const char *message = expat->ErrorString(expat->GetErrorCode(s->parser));
         fail(s, "syntax", message ? message : "malformed XML");
     }
+    s->unreported += (size_t)len;
+    if (s->unreported > MAX_TEXT) fail(s, "huge", "a tag, attribute or comment over the 10 MB limit");
 }
 
 static PyObject *parse(Scanner *s, const char *data, Py_ssize_t len, int final) {
     if (!s->parser) { PyErr_SetString(PyExc_RuntimeError, "Scanner is not initialised"); return NULL; }
-    const Py_ssize_t most = 1 << 30;  /* expat takes an int length */
+    const Py_ssize_t most = 1 << 20;  /* expat takes an int length; the token check runs per part */
     for (; len > most && !s->failed; data += most, len -= most) parse_part(s, data, (int)most, 0);
     if (!s->failed) parse_part(s, data, (int)len, final);
     return take_records(s);

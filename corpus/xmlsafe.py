@@ -163,7 +163,7 @@ def iterparse(
         message = str(exc).lower()
         if "excessive depth" in message:  # libxml2 names XML_PARSE_HUGE here too: test it first
             raise syntax_error(name, "depth", _short(exc)) from None
-        if "limit exceeded" in message or "huge" in message:
+        if "limit exceeded" in message or "huge" in message or "too big" in message:
             raise syntax_error(name, "huge", _short(exc)) from None
         raise syntax_error(name, "syntax", _short(exc)) from None
     except (UnicodeDecodeError, LookupError) as exc:
@@ -184,11 +184,12 @@ def check_document_root(root: str | None, name: str, roots: frozenset[str] | set
 
 def syntax_error(name: str, kind: str, detail: str) -> ParseError:
     """The one wording of a parse failure, whichever XML reader met it: ``kind`` is "depth" (nesting past
-    libxml2's 256 levels, which the C reader keeps too), "huge" (one text over 10 MB) or "syntax"."""
+    libxml2's 256 levels, which the C reader keeps too), "huge" (one text, attribute value, comment or
+    processing instruction over libxml2's 10 MB, likewise) or "syntax"."""
     if kind == "depth":
         return ParseError(f"{name}: elements nested deeper than the 256-level limit, refused ({detail})")
     if kind == "huge":
-        return ParseError(f"{name}: a text over the 10 MB limit, refused ({detail})")
+        return ParseError(f"{name}: a text or markup over the 10 MB limit, refused ({detail})")
     return ParseError(f"{name}: malformed or truncated XML ({detail})")
 
 

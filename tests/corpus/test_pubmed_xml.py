@@ -289,8 +289,21 @@ def test_huge_text_node_is_refused_but_a_large_abstract_is_read():
     article = article[0]
     assert len(article.abstract) == len(big) - 1
     huge = "x" * 10_000_001  # past libxml2's 10 MB text-node limit (huge_tree stays off)
-    with pytest.raises(ParseError, match="<bytes>: a text over the 10 MB limit, refused"):
+    with pytest.raises(ParseError, match="<bytes>: a text or markup over the 10 MB limit, refused"):
         parse_pubmed_xml(_doc(_citation("1", f"<Abstract><AbstractText>{huge}</AbstractText></Abstract>")))
+
+
+@pytest.mark.parametrize(
+    "markup",
+    ['<Abstract><AbstractText Label="{}">a</AbstractText></Abstract>', '<Pagination Unread="{}"/>',
+     "<!-- {} -->", "<?pi {}?>", "<Abstract><AbstractText><![CDATA[{}]]></AbstractText></Abstract>"],
+    ids=["read-attribute", "unread-attribute", "comment", "processing-instruction", "cdata"],
+)
+def test_markup_past_10_mb_is_refused_whether_or_not_it_is_read(markup):
+    nine_mb = parse_pubmed_xml(_doc(_citation("1", markup.replace("{}", "y" * 9_000_000))))
+    assert [a.pmid for a in nine_mb] == ["1"]
+    with pytest.raises(ParseError, match="<bytes>: a text or markup over the 10 MB limit, refused"):
+        parse_pubmed_xml(_doc(_citation("1", markup.replace("{}", "x" * 10_500_000))))
 
 
 _STREAM_SCRIPT = """
