@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import gzip
 import io
+import subprocess
+import sys
 import tracemalloc
 
 import pytest
-from conftest import shared_path
+from conftest import REPO, shared_path
 
 from corpus import pubmed_xml
 from corpus.article import Article
@@ -530,3 +532,18 @@ def test_both_readers_give_the_same_records_for_every_shared_xml_file():
 def test_an_unknown_reader_is_refused():
     with pytest.raises(ValueError, match="'sax' is not available"):
         list(iter_pubmed_xml(b"<PubmedArticleSet/>", engine="sax"))
+
+
+def test_without_the_c_reader_lxml_reads_everything():
+    # what an install without a C compiler gets: the extension is optional
+    script = (
+        "import sys; sys.modules['corpus._pubmed_expat'] = None\n"
+        "from corpus.pubmed_xml import DEFAULT_ENGINE, ENGINES, parse_pubmed_xml\n"
+        "assert ENGINES == ('lxml',) and DEFAULT_ENGINE == 'lxml', ENGINES\n"
+        "[a] = parse_pubmed_xml(sys.stdin.buffer.read())\n"
+        "print(a.pmid, a.title)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], input=_doc(_citation("42")), capture_output=True,
+                          cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode().split() == ["42", "T", "42"]
