@@ -362,11 +362,35 @@ def _count_entrez(record: Any) -> int:
 
 def bench_entrez_read(files: Sequence[Path], repeat: int = 3) -> StageResult:
     """Biopython's ``Entrez.read`` (validate=False) on the same files, best of ``repeat``; failures shown."""
-    runs = [_entrez_once(files) for _ in range(max(1, repeat))]
+    return _best_entrez([_entrez_once(files) for _ in range(max(1, repeat))])
+
+
+def _best_entrez(runs: Sequence[StageResult]) -> StageResult:
     best = min(runs, key=lambda r: (bool(r.error), r.seconds))
-    note = "; ".join(filter(None, [f"best of {repeat}", best.note]))
+    note = "; ".join(filter(None, [f"best of {len(runs)}", best.note]))
     return StageResult(best.name, best.items, best.seconds, best.unit, note=note, error=best.error,
                        cpu_seconds=best.cpu_seconds)
+
+
+def bench_xml_readers(files: Sequence[Path], repeat: int = 3) -> tuple[list[StageResult], list[Article]]:
+    """Each XML reader built (``xml_parse``: the default; ``xml_parse_lxml``: the fallback, for reference)
+    and ``Entrez.read``, in turns, best of ``repeat`` each. Taking turns puts the machine's slow and fast
+    spells on all of them alike; timed one after the other, a short stage could fall in one spell alone."""
+    from corpus.pubmed_xml import ENGINES
+
+    parsed: dict[str, list[tuple[StageResult, list[Article]]]] = {engine: [] for engine in ENGINES}
+    entrez = []
+    for _ in range(max(1, repeat)):
+        for engine in ENGINES:
+            parsed[engine].append(bench_xml_parse(files, 1, engine))
+        entrez.append(_entrez_once(files))
+    stages = []
+    for engine, runs in parsed.items():
+        stage, articles = min(runs, key=lambda run: run[0].seconds)
+        stages.append(replace(stage, note=f"{engine} reader; best of {len(runs)}, in turns with Entrez.read"))
+        if engine == ENGINES[0]:
+            kept = articles
+    return [*stages, _best_entrez(entrez)], kept
 
 
 def _entrez_once(files: Sequence[Path]) -> StageResult:
@@ -404,19 +428,33 @@ def _entrez_once(files: Sequence[Path]) -> StageResult:
                        cpu_seconds=cpu)
 
 
-def bench_tokenizer(texts: Sequence[str], batch_size: int, repeat: int = 3) -> StageResult:
-    """spaCy's bare English tokenizer over the same texts: the floor any spaCy pipeline pays."""
-    import spacy
+class TokenizerReference:
+    """spaCy's bare English tokenizer over the same texts: the floor any spaCy pipeline pays. After one
+    warm-up pass (its caches), each timed pass runs just before a 1-process end-to-end run
+    (``time_once``), so that the two sides of the ratio meet the machine in the same state."""
 
-    nlp = spacy.blank("en")
-    runs = []
-    for _ in range(repeat + 1):
+    def __init__(self, texts: Sequence[str], batch_size: int, repeat: int = 3) -> None:
+        import spacy
+
+        self.nlp = spacy.blank("en")
+        self.texts, self.batch_size, self.repeat = texts, batch_size, max(1, repeat)
+        self.runs: list[tuple[int, float, float]] = []
+        self._pass()
+
+    def _pass(self) -> tuple[int, float, float]:
         cpu_start = cpu_seconds()
-        items, seconds = _timed(lambda: sum(1 for _ in nlp.pipe(texts, batch_size=batch_size)))
-        runs.append((items, seconds, cpu_seconds() - cpu_start))
-    items, seconds, cpu = min(runs[1:], key=lambda r: r[1])  # the first run warms the tokenizer's caches
-    return StageResult("blank_tokenizer", items, seconds, note=f"best of {repeat} after a warm-up",
-                       cpu_seconds=cpu)
+        items, seconds = _timed(lambda: sum(1 for _ in self.nlp.pipe(self.texts, batch_size=self.batch_size)))
+        return items, seconds, cpu_seconds() - cpu_start
+
+    def time_once(self) -> None:
+        self.runs.append(self._pass())
+
+    def stage(self) -> StageResult:
+        while len(self.runs) < self.repeat:  # the end-to-end runs failed early: time the rest now
+            self.time_once()
+        items, seconds, cpu = min(self.runs, key=lambda r: r[1])
+        return StageResult("blank_tokenizer", items, seconds, cpu_seconds=cpu,
+                           note=f"best of {len(self.runs)} after a warm-up, each before an end-to-end run")
 
 
 def bench_components(nlp: Any, articles: Sequence[Article], batch_size: int) -> dict[str, float]:
@@ -686,24 +724,16 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
     cores = n_process or os.cpu_count() or 1
     load_before = os.getloadavg()[0]  # other work on the machine skews every figure: report it
 
-    from corpus.pubmed_xml import DEFAULT_ENGINE
-
-    say("parsing XML")
-    xml_stage, articles = bench_xml_parse(files, repeat)
-    # the pure-Python reader, used where the C one could not be built: for reference, no target
-    xml_stages = [xml_stage]
-    if DEFAULT_ENGINE != "lxml":
-        xml_stages.append(bench_xml_parse(files, repeat, "lxml")[0])
+    say("parsing XML, and Entrez.read on the same XML")
+    xml_stages, articles = bench_xml_readers(files, repeat)
     # read now, so that a bad warm-up file is reported before the long stages
     warm = read_warm_up([Path(f) for f in warm_up], {a.pmid for a in articles}) if warm_up else []
-    say("Entrez.read on the same XML")
-    entrez_stage = bench_entrez_read(files, repeat)
     with_abstract = list(_with_abstract(articles))[:limit] if limit else list(_with_abstract(articles))
     if not with_abstract:
         raise InputError(f"no abstracts in {', '.join(map(str, files))}")
     texts = [a.text for a in with_abstract]
-    say(f"bare tokenizer on {len(texts)} abstracts")
-    tokenizer_stage = bench_tokenizer(texts, batch_size, repeat)
+    say(f"bare tokenizer on {len(texts)} abstracts (warm-up; timed beside the end-to-end runs)")
+    tokenizer = TokenizerReference(texts, batch_size, repeat)
 
     say("loading the pipeline")
     from extractors.api import load_pipeline
@@ -736,8 +766,6 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
     cpu_share = components_cpu / max(sum(components.values()), 1e-9)
     stages = [
         *xml_stages,
-        entrez_stage,
-        tokenizer_stage,
         StageResult("ner", len(texts), ner_seconds,
                     note=f"tokenizer + recognisers + resolution; best of {repeat}",
                     cpu_seconds=ner_seconds * cpu_share),
@@ -754,6 +782,8 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
             try:
                 attempts = []
                 for attempt in range(max(1, repeat)):  # each into a new store, as a first run would be
+                    if procs == 1:
+                        tokenizer.time_once()
                     cpu_start = cpu_seconds()
                     store_dir = Path(tmp) / f"{label}-{attempt}"
                     run = end_to_end(files, nlp, procs, batch_size, len(texts), store_dir)
@@ -770,6 +800,7 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
                 stages.append(StageResult(label, 0, 0.0, processes=procs,
                                           error=f"{type(exc).__name__}: {exc}"))
 
+    stages.insert(len(xml_stages), tokenizer.stage())
     say("peak memory of a fresh mining process")
     mining_rss = mining_peak_rss(files, model, batch_size, len(texts))
     if isinstance(mining_rss, str):
@@ -780,7 +811,7 @@ def run_bench(files: Sequence[Path] | None = None, limit: int | None = None, mod
 
     return BenchReport(
         corpus=tuple(str(f) for f in files),
-        citations=xml_stage.items,
+        citations=xml_stages[0].items,
         abstracts=len(texts),
         characters=sum(map(len, texts)),
         cores=cores,

@@ -127,6 +127,8 @@ def test_bench_json_prints_one_object_with_every_stage(shared_dir, nlp, capsys, 
     from corpus.pubmed_xml import DEFAULT_ENGINE
 
     assert stages["xml_parse"]["note"].startswith(f"{DEFAULT_ENGINE} reader")
+    assert "in turns with Entrez.read" in stages["xml_parse"]["note"]  # not timed in separate spells
+    assert "each before an end-to-end run" in stages["blank_tokenizer"]["note"]
     if DEFAULT_ENGINE != "lxml":  # the pure-Python reader is timed beside the C one, for reference
         assert stages["xml_parse_lxml"]["items"] == 604 and report["ratios"]["xml_lxml_reader_vs_entrez"] > 0
     assert stages["end_to_end_1_process"]["items"] == 40
@@ -249,3 +251,13 @@ def test_a_missing_warm_up_file_is_named_before_the_pipeline_runs(tmp_path, caps
     absent = tmp_path / "absent.PubTator"
     assert main(["bench", "--corpus", str(corpus), "--repeat", "1", "--warm-up", str(absent)]) == 2
     assert f"warm-up corpus {absent} does not exist" in capsys.readouterr().err
+
+
+def test_the_tokenizer_reference_is_timed_as_often_as_asked_even_if_end_to_end_runs_fail():
+    from pipeline.bench import TokenizerReference
+
+    reference = TokenizerReference(["PTEN loss blunts anti-PD-1 therapy."] * 3, batch_size=2, repeat=3)
+    reference.time_once()  # one end-to-end run, then a failure: the other two are timed by stage()
+    stage = reference.stage()
+    assert len(reference.runs) == 3 and stage.items == 3 and stage.cpu_seconds > 0
+    assert stage.seconds == min(run[1] for run in reference.runs)
