@@ -349,8 +349,11 @@ static int child_role(Scanner *s, int parent, const char *name, const char **att
             if (!strcmp(name, "MedlineJournalInfo")) return R_JOURNAL_INFO;
             break;
         case 'O':
-            if (!strcmp(name, "OtherID")) { s->flag = (attr(atts, "Source") && !strcmp(attr(atts, "Source"), "NLM"));
-                                            return leaf(s, L_OTHER_ID); }
+            if (!strcmp(name, "OtherID")) {
+                const char *source = attr(atts, "Source");
+                s->flag = source && !strcmp(source, "NLM");
+                return leaf(s, L_OTHER_ID);
+            }
             break;
         case 'K':
             if (!strcmp(name, "KeywordList")) return R_KEYWORD_LIST;
@@ -746,7 +749,20 @@ static PyObject *scanner_close(Scanner *s, PyObject *Py_UNUSED(ignored)) {
 static int scanner_traverse(Scanner *s, visitproc visit, void *arg) {
     Py_VISIT(s->raw_type);
     Py_VISIT(s->records);
+    Py_VISIT(s->root);
+    Py_VISIT(s->error);
+    Py_VISIT(s->exc_type);
+    Py_VISIT(s->exc_value);
+    Py_VISIT(s->exc_tb);
     for (int i = 0; i < F_COUNT; i++) Py_VISIT(s->fields[i]);
+    for (int i = 0; i < A_PARTS; i++) Py_VISIT(s->author[i]);
+    for (int i = 0; i < 5; i++) Py_VISIT(s->date[i]);
+    Py_VISIT(s->deleted);
+    Py_VISIT(s->descriptor);
+    Py_VISIT(s->descriptor_ui);
+    Py_VISIT(s->qualifiers);
+    Py_VISIT(s->attr_a);
+    Py_VISIT(s->attr_b);
     return 0;
 }
 
