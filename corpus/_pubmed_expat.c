@@ -646,7 +646,7 @@ static void on_end(void *data, const XML_Char *name) {
     case R_DATE: rc = finish_date(s); break;
     case R_MESH_HEADING: rc = finish_heading(s); break;
     }
-    if (rc == -1) { fail(s, NULL, NULL); return; }
+    if (rc < 0) { fail(s, NULL, NULL); return; }
     /* a record ends where it started: its parent is outside any record */
     if (s->in_record && role == s->record_role && (s->depth == 0 || s->roles[s->depth - 1] == R_OUTSIDE)
         && finish_record(s, role) < 0)

@@ -378,19 +378,22 @@ def bench_xml_readers(files: Sequence[Path], repeat: int = 3) -> tuple[list[Stag
     spells on all of them alike; timed one after the other, a short stage could fall in one spell alone."""
     from corpus.pubmed_xml import ENGINES
 
-    parsed: dict[str, list[tuple[StageResult, list[Article]]]] = {engine: [] for engine in ENGINES}
-    entrez = []
-    for _ in range(max(1, repeat)):
+    runs: dict[str, list[StageResult]] = {engine: [] for engine in ENGINES}
+    entrez: list[StageResult] = []
+    articles: list[Article] = []
+    for round_number in range(max(1, repeat)):
         for engine in ENGINES:
-            parsed[engine].append(bench_xml_parse(files, 1, engine))
+            stage, parsed = bench_xml_parse(files, 1, engine)
+            runs[engine].append(stage)
+            if not round_number and engine == ENGINES[0]:
+                articles = parsed  # one copy is all the other stages need (a baseline file's is ~230 MB)
         entrez.append(_entrez_once(files))
-    stages = []
-    for engine, runs in parsed.items():
-        stage, articles = min(runs, key=lambda run: run[0].seconds)
-        stages.append(replace(stage, note=f"{engine} reader; best of {len(runs)}, in turns with Entrez.read"))
-        if engine == ENGINES[0]:
-            kept = articles
-    return [*stages, _best_entrez(entrez)], kept
+    stages = [
+        replace(min(timed, key=lambda stage: stage.seconds),
+                note=f"{engine} reader; best of {len(timed)}, in turns with Entrez.read")
+        for engine, timed in runs.items()
+    ]
+    return [*stages, _best_entrez(entrez)], articles
 
 
 def _entrez_once(files: Sequence[Path]) -> StageResult:
