@@ -10,6 +10,7 @@ import numpy
 import pytest
 from spacy.tokens import Doc
 from spacy.training import Example
+from spacy.util import fix_random_seed
 
 from extractors.gene_model.data import AlignStats, GoldText
 from extractors.gene_model.features import GeneLexicon
@@ -116,10 +117,12 @@ SENTENCES = [
 ]
 
 
-@pytest.mark.parametrize("scheme", ["BILUO", "BIO"])
-def test_cached_runner_tags_exactly_as_spacy_tagger_pipe_on_window_docs(scheme):
-    """The fast path (token vectors kept, windows gathered) against the model run the ordinary way."""
-    config = TrainConfig(width=16, depth=1, tag_scheme=scheme, embed_rows=(200, 50, 100, 100, 10))
+@pytest.mark.parametrize(("scheme", "depth"), [("BILUO", 1), ("BIO", 1), ("BILUO", 2)])
+def test_cached_runner_tags_exactly_as_spacy_tagger_pipe_on_window_docs(scheme, depth):
+    """The fast path (token vectors kept, windows gathered, the CNN in numpy) against the model run the
+    ordinary way."""
+    fix_random_seed(0)
+    config = TrainConfig(width=16, depth=depth, tag_scheme=scheme, embed_rows=(200, 50, 100, 100, 10))
     nlp = build_pipeline(config)
     lexicon = GeneLexicon.from_entries(["PTEN", "JAK1", "TIM-3", "CBLB", "EZH2"], ["glucagon"])
     golds = []
@@ -129,10 +132,11 @@ def test_cached_runner_tags_exactly_as_spacy_tagger_pipe_on_window_docs(scheme):
     examples = [_example(nlp, lexicon, gold, AlignStats(), scheme) for gold in golds]
     nlp.initialize(lambda: examples)
     rng = random.Random(0)
-    for _ in range(5):
+    for _ in range(40):
         rng.shuffle(examples)
         nlp.update(examples, drop=0.0)
     tagger = GeneTagger(nlp, lexicon, window=2, decoder="greedy")
+    assert tagger._runner is not None and tagger._runner._numpy_encoder is not None
     fast = tagger.predict(SENTENCES)
     slow: list[list[tuple[int, int]]] = [[] for _ in SENTENCES]
     parts = list(tagger._subdocs(SENTENCES))
@@ -144,6 +148,36 @@ def test_cached_runner_tags_exactly_as_spacy_tagger_pipe_on_window_docs(scheme):
     # Kept vectors are dropped on reset, and the same tags come back.
     tagger.reset()
     assert tagger.predict(SENTENCES) == fast
+
+
+def test_numpy_encoder_computes_what_thincs_layers_do_on_the_shipped_model():
+    from extractors.gene_model.component import load_tagger
+    from extractors.gene_model.head import NumpyEncoder, matmul_ops
+
+    runner = load_tagger()._runner
+    assert runner is not None
+    encoder = NumpyEncoder.of(runner.encode, runner.softmax)
+    assert encoder is not None and len(encoder.layers) == 2
+    # token vectors as the embedding gives them, a few windows laid end to end, padding rows among them
+    vectors = numpy.random.default_rng(0).normal(size=(300, runner.width)).astype("f")
+    vectors[[0, 57, 299]] = 0.0
+    with matmul_ops(runner.encode, runner.softmax):
+        hidden = runner.encode.predict(vectors)
+        expected = runner.softmax.predict(hidden)
+    numpy.testing.assert_allclose(encoder.encode(vectors), hidden, rtol=1e-4, atol=1e-5)
+    numpy.testing.assert_allclose(encoder.logits(encoder.encode(vectors)), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_numpy_encoder_declines_layouts_it_does_not_know():
+    from thinc.api import Maxout, Softmax_v2, chain, residual
+
+    from extractors.gene_model.head import NumpyEncoder
+
+    softmax = Softmax_v2(5, 8).initialize()
+    plain = chain(Maxout(8, 8, nP=3), Maxout(8, 8, nP=3)).initialize()  # no residual, no window
+    assert NumpyEncoder.of(plain, softmax) is None
+    unnormalised = residual(Maxout(8, 8, nP=3, normalize=False)).initialize()
+    assert NumpyEncoder.of(unnormalised, softmax) is None
 
 
 def test_example_carries_the_scheme_tags_of_its_gold_spans():
