@@ -6,10 +6,12 @@ keeps every offset an offset into ``Article.text``.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import ahocorasick_rs
 
@@ -30,33 +32,62 @@ CONTEXT_WINDOW = 60
 # looked up word by word instead, which is far fewer hits to reject in Python.
 SHORT_KEY = 5
 _WORD = re.compile(r"[^\W_]+")
-# ASCII bytes that are word characters ([^\W_]: letters and digits) stay, all others become NUL.
-_WORD_BYTES = bytes(code if chr(code).isalnum() and code < 128 else 0 for code in range(256))
+# ASCII bytes that are word characters ([^\W_]: letters and digits) stay, and so does the \x01 that marks
+# a non-ASCII one (``_mark_non_ascii``); all others become NUL.
+_WORD_BYTES = bytes(code if (chr(code).isalnum() and code < 128) or code == 1 else 0 for code in range(256))
+
+
+def _mark_non_ascii(error: UnicodeError) -> tuple[str, int]:
+    """Encoding error handler: a non-ASCII letter or digit becomes ``\x01`` (a word byte no key holds),
+    anything else NUL; one byte per character, so offsets stay offsets into the text."""
+    assert isinstance(error, UnicodeEncodeError)
+    run = error.object[error.start:error.end]
+    return "".join("\x01" if char.isalnum() else "\0" for char in run), error.end
+
+
+_MARK_NON_ASCII = "resistmine-mark-non-ascii"
+codecs.register_error(_MARK_NON_ASCII, _mark_non_ascii)
 
 
 class ShortWords:
     """Finds the words of a folded text that are short keys (at most ``SHORT_KEY`` letters and digits).
 
-    An ASCII text (most abstracts) is mapped to bytes with every non-word character a NUL, and one
-    automaton over the keys between NULs finds the whole-word ones: about a quarter of the CPU of
-    iterating every word with a regex. Other texts take the regex."""
+    The text is mapped to bytes, one per character: ASCII letters and digits stay, other ASCII
+    characters become NUL, non-ASCII letters and digits ``\x01``. One automaton over the ASCII keys
+    between NULs finds the whole-word ones: about a quarter of the CPU of iterating every word with a
+    regex. The few words holding a ``\x01`` are looked up in the non-ASCII keys. A text that has a
+    ``\x01`` of its own takes the regex."""
 
     def __init__(self, keys: AbstractSet[str]) -> None:
         self.keys = keys
         self._ascii = sorted(key for key in keys if key.isascii())
+        self._other = frozenset(key for key in keys if not key.isascii())
         bounded = [b"\0" + key.encode("ascii") + b"\0" for key in self._ascii]
         self._automaton = ahocorasick_rs.BytesAhoCorasick(bounded) if bounded else None
 
     def find(self, folded: str) -> tuple[tuple[str, int, int], ...]:
         """(word, start, end) of each word of ``folded`` that is a key, in text order."""
-        if folded.isascii():
-            if self._automaton is None:
-                return ()
-            bounded = b"\0" + folded.encode("ascii").translate(_WORD_BYTES) + b"\0"
+        if "\x01" in folded:
+            return self._find_by_regex(folded)
+        bounded = b"\0" + folded.encode("ascii", _MARK_NON_ASCII).translate(_WORD_BYTES) + b"\0"
+        words = []
+        if self._automaton is not None:
             names = self._ascii
             # a match runs from the NUL before the word to the one after it; the leading NUL shifts by one
-            return tuple((names[number], start, end - 2) for number, start, end
-                         in self._automaton.find_matches_as_indexes(bounded, overlapping=True))
+            words = [(names[number], start, end - 2) for number, start, end
+                     in self._automaton.find_matches_as_indexes(bounded, overlapping=True)]
+        if not self._other or folded.isascii():
+            return tuple(words)
+        marked = bounded.find(b"\x01")
+        while marked != -1:
+            start, end = bounded.rfind(b"\0", 0, marked), bounded.find(b"\0", marked)
+            word = folded[start:end - 1]  # the leading NUL again
+            if len(word) <= SHORT_KEY and word in self._other:
+                words.append((word, start, end - 1))
+            marked = bounded.find(b"\x01", end)
+        return tuple(sorted(words, key=itemgetter(1)))
+
+    def _find_by_regex(self, folded: str) -> tuple[tuple[str, int, int], ...]:
         keys = self.keys
         words = []
         for match in _WORD.finditer(folded):
