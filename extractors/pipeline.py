@@ -21,7 +21,10 @@ from extractors.lex_attrs import faster_getters
 
 LOG = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parent.parent
-GENE_MODEL_DIR = REPO / "models" / "gene_ner"  # the one definition (gene_model.component.MODEL_DIR)
+# The one definition (gene_model.component.MODEL_DIR). The weights live in the repository's models/; a wheel
+# carries them inside this package (setup.py), as models/ is no package of its own.
+_WHEEL_MODELS = Path(__file__).resolve().parent / "models"
+GENE_MODEL_DIR = (_WHEEL_MODELS if _WHEEL_MODELS.is_dir() else REPO / "models") / "gene_ner"
 
 RECOGNISERS = ("resistmine_genes", "resistmine_chemicals", "resistmine_therapies", "resistmine_cancers")
 RELATION_PIPES = ("resistmine_mechanisms", "resistmine_cues", "resistmine_relations")
@@ -56,9 +59,9 @@ def build_pipeline(model: str | None = None, relations: bool = True, gene_model:
         nlp.add_pipe(name)
     if gene_model and (GENE_MODEL_DIR / "config.cfg").is_file():
         _add_optional(nlp, "extractors.gene_model", ("resistmine_gene_model",))
-    elif gene_model:  # e.g. an installed wheel, which does not carry models/: say so, accuracy drops
+    elif gene_model:  # e.g. a checkout whose models/ was removed: say so, accuracy drops
         LOG.warning("no gene model weights at %s: gene mentions come from the lexicons alone (BioRED dev "
-                    "strict F1 0.78 instead of 0.83); run from a clone or retrain them with "
+                    "strict F1 0.78 instead of 0.83); reinstall, or retrain them with "
                     "`resistmine train gene-ner`", GENE_MODEL_DIR)
     nlp.add_pipe("resistmine_resolve_mentions")
     if relations:
