@@ -115,11 +115,15 @@ class NumpyEncoder:
             if block._func is not residual_forward or [leaf.name for leaf in leaves] != CNN_LAYER:
                 return None
             window, maxout, norm, _ = leaves
+            if not all(layer.has_param(name) for layer, name in ((maxout, "W"), (maxout, "b"), (norm, "G"))):
+                return None  # not initialised yet
             n_out, pieces, n_in = (maxout.get_dim(dim) for dim in ("nO", "nP", "nI"))
             weights = maxout.get_param("W").transpose(1, 0, 2).reshape(pieces * n_out, n_in)
             bias = maxout.get_param("b").transpose(1, 0).reshape(pieces * n_out)
             layers.append((int(window.attrs["window_size"]), numpy.ascontiguousarray(weights.T), bias,
                            norm.get_param("G"), norm.get_param("b")))
+        if not softmax.has_param("W"):
+            return None
         # spaCy's tagger scores by the unnormalised outputs; a normalising softmax divides by its temperature
         scale = 1.0 / softmax.attrs["softmax_temperature"] if softmax.attrs.get("softmax_normalize") else 1.0
         return cls(layers, numpy.ascontiguousarray(softmax.get_param("W").T) * scale,

@@ -168,7 +168,8 @@ def test_numpy_encoder_computes_what_thincs_layers_do_on_the_shipped_model():
     numpy.testing.assert_allclose(encoder.logits(encoder.encode(vectors)), expected, rtol=1e-4, atol=1e-4)
 
 
-def test_numpy_encoder_declines_layouts_it_does_not_know():
+def test_numpy_encoder_declines_layouts_it_does_not_know_and_weights_not_set():
+    from spacy.ml.models.tok2vec import MaxoutWindowEncoder
     from thinc.api import Maxout, Softmax_v2, chain, residual
 
     from extractors.gene_model.head import NumpyEncoder
@@ -178,6 +179,12 @@ def test_numpy_encoder_declines_layouts_it_does_not_know():
     assert NumpyEncoder.of(plain, softmax) is None
     unnormalised = residual(Maxout(8, 8, nP=3, normalize=False)).initialize()
     assert NumpyEncoder.of(unnormalised, softmax) is None
+    # spaCy's encoder, as the tagger's tok2vec holds it inside with_array: only once initialised
+    spacys = MaxoutWindowEncoder(width=8, window_size=1, maxout_pieces=3, depth=2)
+    assert NumpyEncoder.of(spacys.layers[0], softmax) is None
+    spacys.initialize(X=[numpy.zeros((4, 8), dtype="f")])
+    encoder = NumpyEncoder.of(spacys.layers[0], softmax)
+    assert encoder is not None and [layer[0] for layer in encoder.layers] == [1, 1]
 
 
 def test_example_carries_the_scheme_tags_of_its_gold_spans():
