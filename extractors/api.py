@@ -18,6 +18,7 @@ from weakref import WeakKeyDictionary
 from spacy.tokens import Doc
 
 from corpus.article import Article
+from corpus.errors import InputError
 from corpus.pickling import pickled_as_fields
 from extractors.mentions import Mention
 from extractors.triples import Triple
@@ -80,7 +81,8 @@ class ArticleResult:
     extractor_version: str = EXTRACTOR_VERSION
 
 
-_PIPELINES: dict[tuple[str | None, bool, bool], Language] = {}
+PipelineKey = tuple[str | None, bool, bool]  # load_pipeline's arguments: model, relations, gene_model
+_PIPELINES: dict[PipelineKey, Language] = {}
 _BUILT_WORDS: WeakKeyDictionary[Language, int] = WeakKeyDictionary()
 
 
@@ -166,9 +168,14 @@ def annotate(doc_or_text: str, nlp: Language | None = None, pmid: str | None = N
 _WORKER_NLP: Language | None = None
 
 
-def _init_worker(nlp: Language | None) -> None:
+def _init_worker(nlp: Language | PipelineKey | None) -> None:
     global _WORKER_NLP
-    _WORKER_NLP = nlp or load_pipeline()
+    _WORKER_NLP = load_pipeline(*nlp) if isinstance(nlp, tuple) else nlp or load_pipeline()
+
+
+def _pipeline_key(nlp: Language) -> PipelineKey | None:
+    """The ``load_pipeline`` arguments that built ``nlp``, if it did."""
+    return next((key for key, cached in _PIPELINES.items() if cached is nlp), None)
 
 
 def _extract_chunk(articles: list[Article]) -> list[ArticleResult]:
@@ -183,7 +190,15 @@ def _extract_parallel(articles: Iterable[Article], nlp: Language | None, n_proce
     iterator = iter(articles)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
-    executor = ProcessPoolExecutor(n_process, mp_context=context, initializer=_init_worker, initargs=(nlp,))
+    # A forked worker inherits the pipeline. A spawned one (no fork: Windows) builds its own from the
+    # arguments that built this one: a pipeline holds automata that do not pickle.
+    sent: Language | PipelineKey | None = nlp
+    if context.get_start_method() != "fork":
+        sent = _pipeline_key(nlp)
+        if sent is None:
+            raise InputError("worker processes without fork need a pipeline made by load_pipeline (each "
+                             "worker builds its own); mine with one process, or pass no pipeline")
+    executor = ProcessPoolExecutor(n_process, mp_context=context, initializer=_init_worker, initargs=(sent,))
     with executor as pool:
         pending = []
         while True:

@@ -45,6 +45,8 @@ class TextKeepingTokenizer:
             yield self(text)
 
     def __getattr__(self, name: str):
+        if name == "tokenizer":  # not set yet (``copy``, unpickling): without this, endless recursion
+            raise AttributeError(name)
         return getattr(self.tokenizer, name)
 
 

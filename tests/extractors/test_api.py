@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import random
 import weakref
 
@@ -63,6 +64,30 @@ def test_two_processes_give_the_same_results_as_one(nlp):
     one = list(extract_articles(ARTICLES * 3, nlp, n_process=1))
     two = list(extract_articles(ARTICLES * 3, nlp, n_process=2, batch_size=2))
     assert one == two
+
+
+@pytest.mark.slow
+def test_spawned_workers_build_their_own_pipeline_and_give_the_same_results(nlp, monkeypatch):
+    """Where there is no fork (Windows), workers are spawned and the pipeline cannot be pickled to them
+    (its automata do not pickle): each builds its own from the arguments that built the caller's."""
+    import extractors.api as api
+
+    one = list(extract_articles(ARTICLES * 3, nlp, n_process=1))
+    spawn = multiprocessing.get_context("spawn")
+    monkeypatch.setattr(api.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(api.multiprocessing, "get_context", lambda method=None: spawn)
+    assert list(extract_articles(ARTICLES * 3, nlp, n_process=2, batch_size=2)) == one
+    with pytest.raises(InputError, match="load_pipeline"):
+        list(extract_articles(ARTICLES, build_pipeline(relations=False, gene_model=False), n_process=2))
+
+
+def test_the_text_keeping_tokenizer_copies_and_pickles(nlp):
+    import copy
+    import pickle
+
+    for clone in (copy.copy(nlp.tokenizer), pickle.loads(pickle.dumps(nlp.tokenizer))):
+        doc = clone("PTEN-null cells.")
+        assert [t.text for t in doc] == [t.text for t in nlp.tokenizer("PTEN-null cells.")]
 
 
 def test_docs_carry_pmid_mentions_and_sentences(nlp):
