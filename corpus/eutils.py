@@ -52,7 +52,10 @@ NCBI_BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 MAX_BATCH = 200  # NCBI: efetch at most 200 UIDs per request is what they ask of scripts
 MAX_PAGE = 10_000  # esearch retmax limit for PubMed
 PUBMED_SEARCH_LIMIT = 10_000  # esearch cannot page past the first 10,000 PubMed records
-DATETYPES = ("edat", "pdat", "mdat", "crdt")
+# E-utilities' date fields for mindate/maxdate, and what they date
+DATETYPES = {
+    "edat": "entry date", "pdat": "publication date", "mdat": "modification date", "crdt": "create date",
+}
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 T = TypeVar("T")
 

@@ -6,7 +6,9 @@ corpus store, so a run killed at any point is finished by the next one:
 * the search window starts at the last *successful* run (store state ``mine.last_success``), using
   E-utilities' ``mindate``/``maxdate`` on the entry date (``edat``); PMIDs whose fetch failed are kept in
   ``mine.failed_pmids`` and asked for again next run;
-* only PMIDs not yet in the store are fetched; each fetched batch is stored in one transaction;
+* only PMIDs not yet in the store are fetched, unless the window is on the modification date (``mdat``):
+  then revised records are fetched again and replace the stored ones; each fetched batch is stored in one
+  transaction;
 * extraction covers what the store reports pending for the current extractor version (new articles, newer
   versions, a new extractor), and saves results per chunk;
 * the tables are regenerated from the store each run, so a rerun after a crash writes the same files.
@@ -57,6 +59,10 @@ Checkpoint = Callable[[str], None]
 PROGRESS: ContextVar[Progress | None] = ContextVar("resistmine_progress", default=None)
 
 
+# A search window on this date field also fetches records already stored (``plan_search``).
+REFETCHING_DATETYPE = "mdat"
+
+
 class MaxRecordsWarning(UserWarning):
     """The query matches more records than ``max_records``; only the first ones are mined."""
 
@@ -96,6 +102,7 @@ class RunSummary:
     query: str | None = None
     mindate: str | None = None
     maxdate: str | None = None
+    datetype: str = "edat"
     searched: int = 0
     to_fetch: int = 0
     stored: UpsertStats = field(default_factory=UpsertStats)
@@ -123,7 +130,10 @@ class RunSummary:
         lines = ["# resistmine run", ""]
         lines.append(f"- mode: {'offline' if self.offline else 'PubMed'}")
         if not self.offline:
-            lines.append(f"- window (entry date): {self.mindate or 'start'} – {self.maxdate}")
+            from corpus.eutils import DATETYPES  # not at import: it loads Biopython
+
+            field_name = DATETYPES.get(self.datetype, self.datetype)
+            lines.append(f"- window ({field_name}): {self.mindate or 'start'} – {self.maxdate}")
             lines.append(f"- PMIDs found: {self.searched}; fetched: {self.to_fetch}")
         lines.append(
             f"- stored: {self.stored.inserted} new, {self.stored.updated} updated, "
@@ -215,7 +225,11 @@ def plan_search(
             stacklevel=2,
         )
     retried = tuple(p for p in failed_pmids(store) if p not in store)
-    to_fetch = tuple(dict.fromkeys([*store.missing(found), *retried]))
+    # A window on the modification date finds revised records as well as new ones, so the stored ones are
+    # fetched again: an abstract added after first indexing, or a correction, replaces the stored record
+    # and is mined again (the store compares digests; an unchanged record stays as it is).
+    wanted = found if settings.datetype == REFETCHING_DATETYPE else store.missing(found)
+    to_fetch = tuple(dict.fromkeys([*wanted, *retried]))
     return SearchPlan(result.count, found, to_fetch, retried, mindate, maxdate)
 
 
@@ -450,6 +464,7 @@ def mine(
         query=None if offline else settings.query,
         mindate=plan.mindate if plan else None,
         maxdate=plan.maxdate if plan else None,
+        datetype=settings.datetype,
         searched=len(plan.found) if plan else 0,
         to_fetch=len(plan.to_fetch) if plan else 0,
         stored=stored,

@@ -14,7 +14,8 @@ Endpoints (any path prefix; only the last path segment counts)::
 Search terms: ``all[sb]`` or ``*`` match everything; ``123[uid] OR 456[uid]`` match those PMIDs;
 anything else matches records whose title, abstract or MeSH contain every word (boolean operators,
 quotes and ``[field]`` tags ignored). Results are newest first by the record's date (Entrez date, else
-DateCreated, else the journal year), which ``mindate``/``maxdate`` filter whatever the ``datetype``.
+DateCreated, else the journal year), which ``mindate``/``maxdate`` filter for every ``datetype`` but
+``mdat``: that one filters on the date of the record's last revision (``revise``), else the same date.
 
 Python API::
 
@@ -24,6 +25,7 @@ Python API::
     server.add_fault("503", endpoint="efetch", times=2, skip=1)  # the 2nd and 3rd efetch fail
     server.requests                         # [LoggedRequest(time, endpoint, params, status, fault)]
     server.pmids                            # the PMIDs served, newest first
+    server.revise(pmid, abstract, "2024/02/15")  # PubMed revises a record: new abstract, new mdat
     server.count_override = 2_500_000       # esearch reports this count (synthetic ids past the real ones)
     server.max_rate = 3.0                   # answer 429 when a client exceeds this many requests/s
     server.stop()                           # also: ``with EutilsServer() as server: ...``
@@ -93,6 +95,7 @@ class Record:
     xml: bytes  # one <PubmedArticle> element
     date: str  # YYYY/MM/DD
     text: str  # lower-cased title, abstract and MeSH, for matching
+    modified: str = ""  # YYYY/MM/DD, set by ``EutilsServer.revise``; else ``date``
 
 
 @dataclass
@@ -268,6 +271,24 @@ class EutilsServer:
         with self._lock:
             self.faults.append(Fault(kind, endpoint, times, retry_after, delay, delta, skip))
 
+    def revise(self, pmid: str, abstract: str, modified: str) -> None:
+        """Give a record a new abstract, as PubMed revises records (an abstract added after indexing, a
+        correction): its modification date (``datetype=mdat``) becomes ``modified``, its entry date stays."""
+        record = self.records[pmid]
+        element = etree.fromstring(record.xml)
+        article = element.find("MedlineCitation/Article")
+        block = article.find("Abstract")
+        if block is None:
+            block = etree.Element("Abstract")
+            article.find("ArticleTitle").addnext(block)
+        for old in list(block):
+            block.remove(old)
+        etree.SubElement(block, "AbstractText").text = abstract
+        revised = _record(element)
+        with self._lock:
+            self.records[pmid] = Record(pmid, revised.xml, record.date, revised.text, modified)
+            self._ordered = [self.records[r.pmid] for r in self._ordered]
+
     def clear(self) -> None:
         with self._lock:
             self.faults.clear()
@@ -322,7 +343,9 @@ class EutilsServer:
         if low or high:
             low_key = _date_key(low or "1800", end=False)
             high_key = _date_key(high or "3000", end=True)
-            matched = [r for r in matched if low_key <= r.date <= high_key]
+            by_modification = params.get("datetype") == "mdat"
+            matched = [r for r in matched
+                       if low_key <= ((r.modified or r.date) if by_modification else r.date) <= high_key]
         pmids = [r.pmid for r in matched]
         count = len(pmids)
         if self.count_override is not None:

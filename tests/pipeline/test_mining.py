@@ -95,6 +95,32 @@ def test_scheduled_runs_are_incremental_and_retry_failed_pmids(tmp_path, nlp, eu
     assert assert_secret_absent(tmp_path) >= 5
 
 
+def test_a_modification_date_window_fetches_revised_records_again(tmp_path, nlp, eutils) -> None:
+    settings = _settings(tmp_path, eutils_url=eutils.base_url, query="melanoma", maxdate="2024/01/31")
+    first = mining.mine(settings, steps=mining.plain_steps(nlp=nlp))
+    assert first.to_fetch == 3 and first.stored.inserted == 3
+    _, (revised, *_) = eutils.search({"term": "melanoma"})
+    eutils.revise(revised, "Loss of PTEN confers resistance to anti-PD-1 therapy in melanoma.", "2024/02/15")
+    steps = mining.plain_steps(nlp=nlp)
+
+    # On the entry date the revision is invisible: the record was entered long before.
+    by_entry = settings.with_overrides(maxdate="2024/02/29")
+    with CorpusStore(settings.store) as store:
+        assert steps.plan(by_entry, store).to_fetch == ()
+
+    by_modification = by_entry.with_overrides(datetype="mdat")
+    second = mining.mine(by_modification, steps=steps)
+    search = eutils.requests_to("esearch")[-1].params
+    assert (search["datetype"], search["mindate"], search["maxdate"]) == ("mdat", "2024/01/31", "2024/02/29")
+    assert revised in eutils.requests_to("efetch")[-1].ids
+    assert second.stored.updated == 1 and second.stored.inserted == 0 and second.extracted == 1
+    assert "window (modification date): 2024/01/31 – 2024/02/29" in second.markdown()
+    with CorpusStore(settings.store) as store:
+        assert "Loss of PTEN" in store.get(revised).abstract
+    with (settings.out / "triples.csv").open(encoding="utf-8", newline="") as handle:
+        assert any(row["pmid"] == revised and row["gene"] == "PTEN" for row in csv.DictReader(handle))
+
+
 def test_a_query_past_max_records_is_bounded_with_a_warning(tmp_path, nlp, eutils) -> None:
     eutils.count_override = 2_500_000
     settings = _settings(
