@@ -124,7 +124,7 @@ def fresh_pipeline(model: str | None = None, max_new_words: int = MAX_NEW_WORDS)
     nlp = load_pipeline(model)
     if new_words(nlp) <= max_new_words:
         return nlp
-    del _PIPELINES[next(key for key, cached in _PIPELINES.items() if cached is nlp)], nlp
+    del _PIPELINES[_pipeline_key(nlp)], nlp
     gc.unfreeze()  # the old pipeline's reference cycles sit in the frozen generation until now
     return load_pipeline(model)
 
