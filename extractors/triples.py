@@ -26,6 +26,14 @@ MECHANISMS = (
     "expression",
 )
 
+# Therapy classes (the therapy lexicon's, and drugs' by INN stem); ``other``: a chemical of no known class.
+OTHER_THERAPY_CLASS = "other"
+THERAPY_CLASSES = (
+    "immune checkpoint blockade", "radiotherapy", "chemotherapy", "targeted therapy", "cell therapy",
+    "cancer vaccine", "oncolytic therapy", "innate immune agonist", "microbiome modulation",
+    OTHER_THERAPY_CLASS,
+)
+
 THERAPY_SCOPES = ("sentence", "abstract")
 
 

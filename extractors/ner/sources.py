@@ -24,12 +24,9 @@ from pathlib import Path
 from extractors.mentions import CANCER, CHEMICAL, GENE, THERAPY
 from extractors.ner.lexicon import Concept, Entry
 from extractors.ner.text import variants
+from extractors.triples import THERAPY_CLASSES
 
 DATA = Path(__file__).parent / "data"
-THERAPY_CLASSES = (
-    "immune checkpoint blockade", "radiotherapy", "chemotherapy", "targeted therapy", "cell therapy",
-    "cancer vaccine", "oncolytic therapy", "innate immune agonist", "microbiome modulation", "other",
-)
 # Locus types whose symbols are not genes people write about as such.
 _SKIP_LOCUS = {"pseudogene", "immunoglobulin pseudogene", "T cell receptor pseudogene", "fragile site",
                "readthrough", "region", "phenotype only", "unknown", "endogenous retrovirus"}

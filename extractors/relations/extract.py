@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from extractors.mentions import CANCER, CHEMICAL, GENE, MECHANISM, RESISTANCE_CUE, THERAPY, Mention
 from extractors.relations.syntax import Syntax
 from extractors.relations.vocab import cue_vocabulary, drug_class
-from extractors.triples import Triple
+from extractors.triples import OTHER_THERAPY_CLASS, Triple
 
 RELATIONS_VERSION = "relations-0.1"
 
@@ -78,6 +78,12 @@ _MODIFIER_TAIL = re.compile(
 )
 # Segments end at ";" and at a full stop followed by a capitalised word that the sentence segmenter kept
 # inside the sentence ("... et al. Genetic mutations such as ..."); clauses also end at contrast words.
+# Words that put an abstract in oncology, beyond the cancer names NER finds (``tumours``, ``malignant``).
+_CANCER_TOPIC = re.compile(
+    r"cancer|tumou?r|carcinom|neoplas|malignan|oncolog|leuka?emi|lymphoma|melanoma|sarcoma|gliom|myelom|"
+    r"metasta|blastoma|mesothelioma|chemotherap|radiotherap|immunotherap",
+    re.IGNORECASE,
+)
 _SEGMENT_BREAK = re.compile(r";\s*|(?<=[a-z]\.)\s+(?=[A-Z][a-z])")
 _CLAUSE_BREAK = re.compile(
     r",?\s+(?:whereas|while|although|though)\s+|;\s*|(?<=[a-z]\.)\s+(?=[A-Z][a-z])"
@@ -240,7 +246,12 @@ def extract_triples(
             )
             if triple is not None:
                 triples.append(triple)
-    return _clean(triples)
+    triples = _clean(triples)
+    if not cancers_all and not _CANCER_TOPIC.search(text):
+        # resistmine mines cancer therapy. Where an abstract is not about cancer, a chemical of no known
+        # anticancer class (capsaicin, glucose, house dust) is another field's exposure, not a therapy.
+        triples = [t for t in triples if t.therapy_class != OTHER_THERAPY_CLASS]
+    return triples
 
 
 # --- units -------------------------------------------------------------------------------------------

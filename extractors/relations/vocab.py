@@ -21,7 +21,7 @@ from typing import Any
 import ahocorasick_rs
 
 from corpus.errors import InputError
-from extractors.triples import MECHANISMS
+from extractors.triples import MECHANISMS, OTHER_THERAPY_CLASS
 
 # A word boundary that treats letters and digits as word characters, and nothing else: "-" and "/"
 # separate words, so "VHL-deficient" yields "deficient" and "PD-1/PD-L1" its two parts.
@@ -397,4 +397,4 @@ def drug_class(*names: str) -> str:
     for regex, therapy_class in drug_classes():
         if any(regex.fullmatch(name.strip()) for name in names if name):
             return therapy_class
-    return "other"
+    return OTHER_THERAPY_CLASS

@@ -60,6 +60,7 @@ ENTITIES = {
     "imatinib": (THERAPY, "imatinib", "targeted therapy"),
     "MEK inhibitors": (THERAPY, "MEK inhibitor", "targeted therapy"),
     "IDO inhibitors": (THERAPY, "IDO inhibitor", "targeted therapy"),
+    "capsaicin": (THERAPY, "capsaicin", "other"),
 }
 _ENTITY_RE = re.compile(
     r"(?<![A-Za-z0-9])("
@@ -241,6 +242,17 @@ def test_genetic_state_that_sensitises_is_a_sensitivity(nlp):
 def test_other_therapies_keep_their_own(nlp):
     text = "Tumours were treated with anti-PD-1. BRAF mutation conferred resistance to radiotherapy."
     assert statements(nlp, text) == {("BRAF", "mutation", "resistance", "radiotherapy")}
+
+
+def test_a_chemical_of_no_class_is_a_therapy_only_where_the_abstract_is_about_cancer(nlp):
+    statement = "PTEN loss conferred resistance to capsaicin"
+    assert statements(nlp, f"{statement} in sensory neurons.") == set()
+    for oncology in ("in melanoma cells.", "in tumours.", "in mice. The drug is a chemotherapy adjuvant."):
+        assert statements(nlp, f"{statement} {oncology}") == {("PTEN", "loss", "resistance", "capsaicin")}
+    # a therapy of a known class stands anywhere
+    assert statements(nlp, "PTEN loss conferred resistance to cisplatin in neurons.") == {
+        ("PTEN", "loss", "resistance", "cisplatin")
+    }
 
 
 def test_therapy_from_abstract_context(nlp):
