@@ -22,11 +22,13 @@ from corpus.errors import InputError
 from corpus.pickling import pickled_as_fields
 from extractors.mentions import Mention
 from extractors.triples import Triple
+from extractors.version import extractor_version
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
-EXTRACTOR_VERSION = "ner1"
+# Stamped on every result; a run re-extracts what no result of this version covers (``extractors.version``).
+EXTRACTOR_VERSION = extractor_version()
 # New words a cached pipeline may take in before ``fresh_pipeline`` rebuilds it. Every word the vocab has
 # not seen adds a lexeme, strings, tokenizer cache entries and token vectors that spaCy never frees: about
 # 5 KB of resident memory each (`resistmine bench`, first-sight stage). 150,000 caps that at ~750 MB over

@@ -90,6 +90,36 @@ def test_the_text_keeping_tokenizer_copies_and_pickles(nlp):
         assert [t.text for t in doc] == [t.text for t in nlp.tokenizer("PTEN-null cells.")]
 
 
+def test_the_extractor_version_follows_the_extractors_code_data_and_weights(tmp_path):
+    from extractors.version import extractor_version
+
+    package, model = tmp_path / "extractors", tmp_path / "gene_ner"
+    (package / "ner" / "data").mkdir(parents=True)
+    (package / "evaluation").mkdir()
+    (package / "__pycache__").mkdir()
+    model.mkdir()
+    (package / "rules.py").write_text("CUE = 'resistance'\n")
+    (package / "ner" / "data" / "filters.tsv").write_text("GENE\tcat\tdrop\n")
+    (package / "evaluation" / "score.py").write_text("F1 = 1\n")
+    (model / "weights").write_bytes(b"\0\1")
+    first = extractor_version(package, model)
+    assert first.startswith("ner-") and first == extractor_version(package, model)
+    # what cannot change the output leaves it alone
+    (package / "evaluation" / "score.py").write_text("F1 = 0.5\n")
+    (package / "__pycache__" / "rules.cpython-311.pyc").write_bytes(b"\0")
+    assert extractor_version(package, model) == first
+    # code, data, weights and file names each change it
+    for path in (package / "rules.py", package / "ner" / "data" / "filters.tsv", model / "weights"):
+        kept = path.read_bytes()
+        path.write_bytes(kept + b"\n")
+        assert extractor_version(package, model) != first, path.name
+        path.write_bytes(kept)
+    assert extractor_version(package, model) == first
+    (package / "rules.py").rename(package / "cues.py")
+    assert extractor_version(package, model) != first
+    assert EXTRACTOR_VERSION == extractor_version()  # the shipped tree's, as results are stamped
+
+
 def test_docs_carry_pmid_mentions_and_sentences(nlp):
     doc = annotate("PTEN was lost. Resistance to ICB followed.", nlp, pmid="9")
     assert doc._.pmid == "9"
