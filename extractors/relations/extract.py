@@ -76,14 +76,14 @@ _GENE_AS_MODIFIER = re.compile(
 _MODIFIER_TAIL = re.compile(
     r"^\s*(?:gene\s+)?(?:mRNA\s+|protein\s+)?(?:expression|levels?|activity|copy number)\b"
 )
-# Segments end at ";" and at a full stop followed by a capitalised word that the sentence segmenter kept
-# inside the sentence ("... et al. Genetic mutations such as ..."); clauses also end at contrast words.
 # Words that put an abstract in oncology, beyond the cancer names NER finds (``tumours``, ``malignant``).
 _CANCER_TOPIC = re.compile(
     r"cancer|tumou?r|carcinom|neoplas|malignan|oncolog|leuka?emi|lymphoma|melanoma|sarcoma|gliom|myelom|"
     r"metasta|blastoma|mesothelioma|chemotherap|radiotherap|immunotherap",
     re.IGNORECASE,
 )
+# Segments end at ";" and at a full stop followed by a capitalised word that the sentence segmenter kept
+# inside the sentence ("... et al. Genetic mutations such as ..."); clauses also end at contrast words.
 _SEGMENT_BREAK = re.compile(r";\s*|(?<=[a-z]\.)\s+(?=[A-Z][a-z])")
 _CLAUSE_BREAK = re.compile(
     r",?\s+(?:whereas|while|although|though)\s+|;\s*|(?<=[a-z]\.)\s+(?=[A-Z][a-z])"
