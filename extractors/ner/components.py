@@ -193,7 +193,7 @@ def resolve(text: str, mentions: list[Mention], pairs: list[tuple[int, int, int,
             m = Mention(m.start, m.end, m.text, m.label, m.text, m.ids, m.category, m.source, m.score)
         normalised.append(m)
     normalised = apply_abbreviations(text, normalised, pairs)
-    entities = [m for m in normalised if m.label in ENTITY_LABELS]
+    entities = _unnamed_genes_yield([m for m in normalised if m.label in ENTITY_LABELS])
     others = [m for m in normalised if m.label not in ENTITY_LABELS]
     kept = _non_overlapping(entities) + _dedupe(others)
     kept.sort(key=lambda m: (m.start, m.end, m.label, m.norm))
@@ -216,6 +216,19 @@ def rejected_acronyms(mentions: list[Mention], model_seen: list[tuple[int, int]]
         if any(start <= m.start and m.end <= end for start, end in model_seen):
             out.add(id(m))
     return out
+
+
+def _unnamed_genes_yield(mentions: list[Mention]) -> list[Mention]:
+    """Drop the GENE mentions no gene lexicon could name (the model's, and abbreviations of them) whose
+    exact span the chemical lexicon names as a MeSH chemical: by a name, or through an abbreviation the
+    text defines (``nitroglycerin (NTG)``). Not a bare acronym (``ETO``, ``TCR`` are genes too), and not
+    a DrugBank drug, whose biologics (``thymosin beta 4``, ``rhBMP-2``) gene corpora count as genes."""
+    chemical_spans = {
+        (m.start, m.end) for m in mentions
+        if m.label == CHEMICAL and m.ids and m.category == "chemical"
+        and (m.source == "abbreviation" or not _ACRONYM.fullmatch(m.text))
+    }
+    return [m for m in mentions if not (m.label == GENE and not m.ids and (m.start, m.end) in chemical_spans)]
 
 
 _LABEL_RANK = {GENE: 0, CANCER: 1, CHEMICAL: 2}

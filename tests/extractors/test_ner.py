@@ -158,6 +158,38 @@ def test_unrelated_text_yields_no_checkpoint_therapy(nlp):
     assert not [m for m in result.mentions if m.label == THERAPY]
 
 
+def test_an_unnamed_model_gene_yields_to_a_named_mesh_chemical_on_its_span():
+    from extractors.ner.components import resolve
+
+    text = "Nitroglycerin (NTG) and thymosin beta 4 with ETO and CCK-8 cells; PTEN."
+
+    def at(word: str, label: str, ids: tuple[str, ...], category: str, source: str) -> Mention:
+        start = text.index(word)
+        return Mention(start, start + len(word), word, label, word, ids, category, source, 1.0)
+
+    ntg = text.index("NTG")
+    mentions = [
+        at("Nitroglycerin", GENE, (), "gene", "model"),
+        at("Nitroglycerin", CHEMICAL, ("MESH:D005996",), "chemical", "lexicon:chemical"),
+        at("thymosin beta 4", GENE, (), "gene", "model"),
+        at("thymosin beta 4", CHEMICAL, ("DRUGBANK:DB12003",), "drug", "lexicon:chemical"),
+        at("ETO", GENE, (), "gene", "model"),
+        at("ETO", CHEMICAL, ("MESH:D005047",), "chemical", "lexicon:chemical"),
+        at("CCK-8", GENE, (), "gene", "model"),
+        at("CCK-8", CHEMICAL, ("MESH:D012844",), "chemical", "lexicon:chemical"),
+        at("PTEN", GENE, ("HGNC:9588",), "gene", "lexicon:gene"),
+    ]
+    pairs = [(ntg, ntg + 3, 0, len("Nitroglycerin"))]
+    labels = {(m.text, m.label) for m in resolve(text, mentions, pairs)}
+    # the definition and its abbreviation are the chemical the lexicon names, not the model's gene
+    assert ("Nitroglycerin", CHEMICAL) in labels and ("NTG", CHEMICAL) in labels
+    assert ("Nitroglycerin", GENE) not in labels and ("NTG", GENE) not in labels
+    # a bare acronym and a DrugBank biologic stay the model's genes; a named gene is untouched
+    assert {("thymosin beta 4", GENE), ("ETO", GENE), ("PTEN", GENE)} <= labels
+    # CCK-8 is a bare acronym too: too short to overrule the model
+    assert ("CCK-8", GENE) in labels
+
+
 def test_resolver_drops_lexicon_acronyms_the_gene_model_read_and_passed_over():
     from extractors.ner.components import resolve
 
