@@ -20,6 +20,7 @@ from extractors.ner.matcher import LexiconSet, Scan
 from extractors.ner.normalise import prepare as prepare_gene_lookups
 from extractors.ner.normalise import resolve_gene
 from extractors.ner.segment import PAIRS_KEY, doc_text
+from extractors.ner.sources import MESH_CHEMICAL
 
 _SLASHED = re.compile(r"/(\d{1,2}(?:/\d{1,2})*)(?![\w])")
 _SYMBOL_DIGITS = re.compile(r"^(.*?[A-Za-z])(\d{1,2})$")
@@ -225,7 +226,7 @@ def _unnamed_genes_yield(mentions: list[Mention]) -> list[Mention]:
     a DrugBank drug, whose biologics (``thymosin beta 4``, ``rhBMP-2``) gene corpora count as genes."""
     chemical_spans = {
         (m.start, m.end) for m in mentions
-        if m.label == CHEMICAL and m.ids and m.category == "chemical"
+        if m.label == CHEMICAL and m.ids and m.category == MESH_CHEMICAL
         and (m.source == "abbreviation" or not _ACRONYM.fullmatch(m.text))
     }
     return [m for m in mentions if not (m.label == GENE and not m.ids and (m.start, m.end) in chemical_spans)]

@@ -27,6 +27,8 @@ from extractors.ner.text import variants
 from extractors.triples import THERAPY_CLASSES
 
 DATA = Path(__file__).parent / "data"
+# Categories of CHEMICAL concepts: a MeSH chemical, or a DrugBank drug (biologics among them).
+MESH_CHEMICAL, DRUGBANK_DRUG = "chemical", "drug"
 # Locus types whose symbols are not genes people write about as such.
 _SKIP_LOCUS = {"pseudogene", "immunoglobulin pseudogene", "T cell receptor pseudogene", "fragile site",
                "readthrough", "region", "phenotype only", "unknown", "endogenous retrovirus"}
@@ -158,7 +160,7 @@ def chemical_entries() -> Iterator[Entry]:
         if any(t.startswith(_NOT_CHEMICAL) for t in trees):  # proteins, enzymes, receptors are genes
             continue
         chemical_descriptors.add(mesh_id)
-        concept = Concept(CHEMICAL, label, (f"MESH:{mesh_id}",), "chemical")
+        concept = Concept(CHEMICAL, label, (f"MESH:{mesh_id}",), MESH_CHEMICAL)
         for form in [label, *synonyms]:
             if _INVERTED.match(form) or not _not_protein(form):
                 continue
@@ -169,13 +171,13 @@ def chemical_entries() -> Iterator[Entry]:
             parts = line.rstrip("\n").split("\t")
             if len(parts) < 4 or not any(d in chemical_descriptors for d in parts[3].split("|")):
                 continue
-            concept = Concept(CHEMICAL, parts[1], (f"MESH:{parts[0]}",), "chemical")
+            concept = Concept(CHEMICAL, parts[1], (f"MESH:{parts[0]}",), MESH_CHEMICAL)
             for form in [parts[1], *[s for s in parts[2].split("|") if s]][:4]:
                 if len(form) >= 4 and not _INVERTED.match(form) and _not_protein(form):
                     yield Entry(form, concept, 2, _chemical_case(form))
     for surface, canonical, data in drug_records():
         ids = (f"DRUGBANK:{data['drugbank_id']}",) if data.get("drugbank_id") else ()
-        concept = Concept(CHEMICAL, data.get("name", canonical), ids, "drug")
+        concept = Concept(CHEMICAL, data.get("name", canonical), ids, DRUGBANK_DRUG)
         if len(surface) >= 4 and _not_protein(surface):
             yield Entry(surface, concept, 1, len(surface) <= 5)
 
