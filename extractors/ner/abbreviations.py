@@ -35,8 +35,9 @@ def apply_abbreviations(text: str, mentions: list[Mention],
                 if not concept.ids:  # a definition nobody could normalise must not unname a known short form
                     concept = max((m for m in short_hits if m.ids), key=lambda m: m.score, default=concept)
                 out = _propagate(text, out, short, concept)
-            elif short_hits and (_covered_by_other(out, label, long_start, long_end) or
-                                 (label == GENE and is_disease_name(text[long_start:long_end]))):
+            elif (short_hits or _unnamed_model_genes(same, short)) and (
+                    _covered_by_other(out, label, long_start, long_end) or
+                    (label == GENE and is_disease_name(text[long_start:long_end]))):
                 # the short form was matched as this label but its definition is another kind of entity
                 out = [m for m in out if not (m.label == label and m.text == short)]
     return out
@@ -57,6 +58,11 @@ def is_disease_name(long_form: str) -> bool:
     names = disease_names()
     words = fold(long_form).split()
     return any(" ".join(words[-k:]) in names for k in range(1, min(4, len(words)) + 1))
+
+
+def _unnamed_model_genes(mentions: list[Mention], short: str) -> bool:
+    """The tagger found the short form as a gene somewhere, but no lexicon names it."""
+    return any(m.label == GENE and m.source == "model" and not m.ids and m.text == short for m in mentions)
 
 
 def _covered_by_other(mentions: list[Mention], label: str, long_start: int, long_end: int) -> bool:
